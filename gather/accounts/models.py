@@ -1,0 +1,49 @@
+from django.conf import settings
+from django.db import models
+
+from gather.core.models import TimestampedModel
+
+
+class Team(TimestampedModel):
+    name = models.CharField(max_length=200, unique=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(TimestampedModel):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user"], name="membership_team_user_uniq")
+        ]
+
+
+class ApiKey(TimestampedModel):
+    """An API key; only its SHA-256 is stored. The secret is shown once at creation."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=200)
+    prefix = models.CharField(max_length=16)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+
+class Invite(TimestampedModel):
+    """A one-time link that lets the holder join a team."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invites")
+    email = models.EmailField()
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)

@@ -1,0 +1,118 @@
+"""Writes for teams, users, memberships, API keys and invites."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from gather.core.errors import InvalidInput, NotFound
+
+from .models import ApiKey, Invite, Membership, Team
+
+KEY_PREFIX = "gth_"
+LAST_USED_RESOLUTION = timedelta(seconds=60)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def team_create(*, name: str, owner=None) -> Team:
+    name = name.strip()
+    if not name:
+        raise InvalidInput("A team needs a name.", field="name")
+    with transaction.atomic():
+        team = Team.objects.create(name=name)
+        if owner is not None:
+            Membership.objects.create(team=team, user=owner)
+    return team
+
+
+def user_init(*, email: str, password: str, team_name: str | None = None):
+    """Create the user and their team if absent (idempotent). Returns (user, team, created)."""
+    User = get_user_model()
+    email = email.strip().lower()
+    if not email or "@" not in email:
+        raise InvalidInput("A valid email address is required.", field="email")
+    if not password:
+        raise InvalidInput("A password is required.", field="password")
+    team_name = (team_name or email.split("@", 1)[0]).strip()
+    with transaction.atomic():
+        user = User.objects.filter(username=email).first()
+        created = user is None
+        if created:
+            user = User.objects.create_user(username=email, email=email, password=password)
+        team, _ = Team.objects.get_or_create(name=team_name)
+        Membership.objects.get_or_create(team=team, user=user)
+    return user, team, created
+
+
+def apikey_create(*, team: Team, name: str = "", created_by=None) -> tuple[ApiKey, str]:
+    """Create a key and return it with its secret, which is never retrievable again."""
+    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey.objects.create(
+        team=team,
+        name=(name or "API key").strip()[:200],
+        prefix=secret[: len(KEY_PREFIX) + 6],
+        key_hash=_sha256(secret),
+        created_by=created_by,
+    )
+    return key, secret
+
+
+def apikey_authenticate(*, secret: str) -> ApiKey | None:
+    """The live key for this secret, or None. Touches last_used_at at most once a minute."""
+    if not secret or len(secret) > 200:
+        return None
+    key = (
+        ApiKey.objects.select_related("team")
+        .filter(key_hash=_sha256(secret), revoked_at__isnull=True)
+        .first()
+    )
+    if key is None:
+        return None
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+    return key
+
+
+def apikey_revoke(*, team: Team, key_id: int) -> ApiKey:
+    key = ApiKey.objects.filter(team=team, pk=key_id).first()
+    if key is None:
+        raise NotFound("No such API key.")
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at", "updated_at"])
+    return key
+
+
+def invite_create(*, team: Team, email: str, invited_by=None) -> tuple[Invite, str]:
+    """Create a one-time invite; returns it with the token for the link."""
+    email = email.strip().lower()
+    if not email or "@" not in email:
+        raise InvalidInput("A valid email address is required.", field="email")
+    token = secrets.token_urlsafe(24)
+    invite = Invite.objects.create(
+        team=team, email=email, token_hash=_sha256(token), invited_by=invited_by
+    )
+    return invite, token
+
+
+def invite_accept(*, token: str, user) -> Team:
+    with transaction.atomic():
+        invite = (
+            Invite.objects.select_for_update()
+            .filter(token_hash=_sha256(token), accepted_at__isnull=True)
+            .first()
+        )
+        if invite is None:
+            raise NotFound("This invite link is invalid or has already been used.")
+        invite.accepted_at = timezone.now()
+        invite.save(update_fields=["accepted_at", "updated_at"])
+        Membership.objects.get_or_create(team=invite.team, user=user)
+    return invite.team

@@ -1,0 +1,5 @@
+"""/api/integrations."""
+
+from ninja import Router
+
+router = Router(tags=["Integrations"])

@@ -1,0 +1,5 @@
+"""/api/views."""
+
+from ninja import Router
+
+router = Router(tags=["Views"])

@@ -1,0 +1,70 @@
+"""Request and response schemas shared by the API routers."""
+
+from typing import Any
+
+from ninja import Schema
+from pydantic import ConfigDict, Field
+
+
+class ErrorBody(Schema):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ErrorOut(Schema):
+    error: ErrorBody
+
+
+class FieldOut(Schema):
+    name: str
+    type: str
+
+
+class ModelIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(..., examples=["Orders"])
+    type: str = Field("custom", examples=["custom"])
+    id_field: str = Field("id", examples=["id"])
+
+
+class ModelPatch(Schema):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = None
+    id_field: str | None = None
+    fields: dict[str, str] | None = Field(
+        None, description='Set field types by name, e.g. {"amount": "number"}.'
+    )
+
+
+class ModelOut(Schema):
+    id: str = Field(..., examples=["mdl_3k9x0c2v8b7n6m5l4k3j"])
+    name: str
+    slug: str
+    type: str
+    id_field: str
+    fields: list[FieldOut]
+    record_count: int
+
+
+class ModelList(Schema):
+    data: list[ModelOut]
+
+
+class RecordOut(Schema):
+    model_config = ConfigDict(extra="allow")
+    id: str = Field(..., examples=["1234"])
+    data: dict[str, Any] = Field(
+        ..., examples=[{"id": "1234", "amount": "75", "stripe_charge_id": "ch_4567"}]
+    )
+    created_at: str
+    updated_at: str
+
+
+class RecordPage(Schema):
+    data: list[RecordOut]
+    next_cursor: str | None
+    total: int | None = None
+
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut}

@@ -1,0 +1,169 @@
+"""The ``gather`` command: serve, worker, init, apikey, migrate."""
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+
+
+def _django():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gather.settings")
+    import django
+
+    django.setup()
+
+
+def cmd_migrate(args) -> int:
+    _django()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=args.verbosity)
+    return 0
+
+
+def cmd_init(args) -> int:
+    _django()
+    from gather.accounts.services import user_init
+    from gather.core.errors import GatherError
+
+    try:
+        user, team, created = user_init(
+            email=args.email, password=args.password, team_name=args.team
+        )
+    except GatherError as exc:
+        print(f"gather init: {exc.message}", file=sys.stderr)
+        return 2
+    state = "created" if created else "already existed"
+    print(f"User {user.email} {state}; member of team {team.name!r}.", file=sys.stderr)
+    return 0
+
+
+def cmd_apikey(args) -> int:
+    _django()
+    from gather.accounts.selectors import team_by_name
+    from gather.accounts.services import apikey_create
+
+    team = team_by_name(name=args.team)
+    if team is None:
+        print(f"gather apikey: no team named {args.team!r}.", file=sys.stderr)
+        return 2
+    _, secret = apikey_create(team=team, name=args.name)
+    print(secret)
+    return 0
+
+
+def cmd_worker(args) -> int:
+    _django()
+    from django.core.management import call_command
+
+    call_command("run_huey", workers=args.workers, worker_type="thread")
+    return 0
+
+
+def _default_workers() -> int:
+    return max(2, (os.cpu_count() or 1) * 2 + 1)
+
+
+def cmd_serve(args) -> int:
+    _django()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from gunicorn.app.base import BaseApplication
+
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+    consumer = None
+    if not settings.REDIS_URL:
+        # The embedded task consumer: same code as `gather worker`, started and stopped
+        # with the server (docs/decisions/002-embedded-task-consumer.md).
+        consumer = subprocess.Popen([sys.executable, "-m", "gather.cli", "worker"])
+
+    base = f"http://{args.host}:{args.port}"
+    print(f"Gather is running at {base}", flush=True)
+    if not get_user_model().objects.exists():
+        print(
+            f"  No account yet: create one at {base}/signup "
+            "(or run: gather init --email you@example.com --password ...)",
+            flush=True,
+        )
+    else:
+        print(f"  Sign in at {base}/login", flush=True)
+    print(f"  API docs: {base}/api/docs · data in {settings.GATHER_HOME}", flush=True)
+
+    from gather.wsgi import application
+
+    class Server(BaseApplication):
+        def load_config(self):
+            options = {
+                "bind": f"{args.host}:{args.port}",
+                "workers": args.workers,
+                "worker_class": "gthread",
+                "threads": args.threads,
+                "keepalive": 30,
+                "timeout": 120,
+                "accesslog": None,
+                "errorlog": "-",
+                "loglevel": "warning",
+            }
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return application
+
+    try:
+        Server().run()
+    finally:
+        if consumer is not None and consumer.poll() is None:
+            consumer.send_signal(signal.SIGTERM)
+            try:
+                consumer.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                consumer.kill()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gather", description="Gather customer data hub.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="migrate, then serve the UI and the API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=_default_workers())
+    serve.add_argument("--threads", type=int, default=4)
+    serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run a background task consumer")
+    worker.add_argument("--workers", type=int, default=4, help="threads in this consumer")
+    worker.set_defaults(func=cmd_worker)
+
+    init = sub.add_parser("init", help="create a user and team if absent (idempotent)")
+    init.add_argument("--email", required=True)
+    init.add_argument("--password", required=True)
+    init.add_argument("--team", default=None)
+    init.set_defaults(func=cmd_init)
+
+    apikey = sub.add_parser("apikey", help="manage API keys")
+    apikey_sub = apikey.add_subparsers(dest="apikey_command", required=True)
+    create = apikey_sub.add_parser("create", help="print a new API key on stdout")
+    create.add_argument("--team", required=True)
+    create.add_argument("--name", default="command line")
+    create.set_defaults(func=cmd_apikey)
+
+    migrate = sub.add_parser("migrate", help="apply database migrations")
+    migrate.add_argument("--verbosity", type=int, default=1)
+    migrate.set_defaults(func=cmd_migrate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""How connectors join their data to a model's records.
+
+A connector registers a provider that, given a data model, returns a ``JoinSpec`` when
+one of its tasks targets that model (e.g. Sync Stripe Charges). The records API shows the
+joined object under ``JoinSpec.name`` and the query compiler lets filters, sorts and
+search reach ``<name>.<field>``.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import orjson
+from django.db import connection
+
+
+@dataclass(frozen=True)
+class JoinSpec:
+    name: str  # key in record JSON and path prefix in queries, e.g. "stripe_charge"
+    table: str  # e.g. "gather_stripe_charge"
+    scope_column: str  # e.g. "integration_id"
+    scope_value: int
+    key_column: str  # text column matched against the record's field, e.g. "charge_id"
+    data_column: str  # JSON object with the joined fields
+    record_field: str  # the record's top-level field holding the key, e.g. "stripe_charge_id"
+    fields: dict[str, str] = field(default_factory=dict)  # joined field name -> type
+
+
+JOIN_PROVIDERS: list[Callable[[object], "JoinSpec | None"]] = []
+
+
+def joins_for_model(model) -> list[JoinSpec]:
+    specs = []
+    for provider in JOIN_PROVIDERS:
+        spec = provider(model)
+        if spec is not None:
+            specs.append(spec)
+    return specs
+
+
+def _as_key(value) -> str | None:
+    if value is None or isinstance(value, dict | list | bool):
+        return None
+    return str(value)
+
+
+def joined_values(specs: list[JoinSpec], datas: list[dict]) -> list[dict[str, dict | None]]:
+    """For each record's data, the joined objects by join name (None where nothing matches).
+
+    Used where a handful of records are shown one by one (single upsert, retrieve); list
+    queries join in SQL instead.
+    """
+    result: list[dict[str, dict | None]] = [{} for _ in datas]
+    for spec in specs:
+        keys = {k for d in datas if (k := _as_key(d.get(spec.record_field))) is not None}
+        found: dict[str, dict] = {}
+        if keys:
+            marks = ",".join(["%s"] * len(keys))
+            sql = (
+                f"SELECT {spec.key_column}, {spec.data_column} FROM {spec.table} "
+                f"WHERE {spec.scope_column} = %s AND {spec.key_column} IN ({marks})"
+            )
+            with connection.cursor() as cur:
+                cur.execute(sql, [spec.scope_value, *keys])
+                for key, data in cur.fetchall():
+                    found[key] = orjson.loads(data) if isinstance(data, str | bytes) else data
+        for i, d in enumerate(datas):
+            key = _as_key(d.get(spec.record_field))
+            result[i][spec.name] = found.get(key) if key is not None else None
+    return result

@@ -1,0 +1,61 @@
+"""Keeps each model's field catalogue in step with the records that arrive.
+
+The catalogue is read on every write, so each process remembers what it last saw and
+only writes when a record brings a new field or a value that widens a field's type.
+"""
+
+from django.db import IntegrityError, transaction
+
+from .fields import combine, value_type
+from .models import DataModel, Field, FieldType
+
+_known: dict[int, dict[str, str]] = {}
+
+
+def forget(model_pk: int) -> None:
+    _known.pop(model_pk, None)
+
+
+def _load(model: DataModel) -> dict[str, str]:
+    types = dict(Field.objects.filter(model=model).values_list("name", "type"))
+    _known[model.pk] = types
+    return types
+
+
+def observe(model: DataModel, datas: list[dict]) -> None:
+    """Record the fields and value types of incoming records in the catalogue."""
+    known = _known.get(model.pk)
+    if known is None:
+        known = _load(model)
+    wanted: dict[str, str] = {}
+    for data in datas:
+        for name, value in data.items():
+            if name == model.id_field:
+                continue
+            current = wanted.get(name, known.get(name))
+            seen = value_type(value)
+            new = combine(current, seen)
+            if new is None:
+                new = known.get(name, FieldType.STRING)
+            if new != known.get(name):
+                wanted[name] = new
+    if not wanted:
+        return
+    try:
+        with transaction.atomic():
+            existing = {
+                f.name: f
+                for f in Field.objects.select_for_update().filter(model=model, name__in=wanted)
+            }
+            for name, new_type in wanted.items():
+                field = existing.get(name)
+                if field is None:
+                    Field.objects.create(model=model, name=name, type=new_type)
+                elif not field.type_locked:
+                    widened = combine(field.type, new_type)
+                    if widened != field.type:
+                        Field.objects.filter(pk=field.pk).update(type=widened)
+    except IntegrityError:
+        # Another writer added the same field at the same moment; its row is as good.
+        pass
+    _load(model)

@@ -1,0 +1,60 @@
+"""The field catalogue's type inference.
+
+Values sent form-encoded arrive as text, so text that reads as a number, a boolean or
+an ISO 8601 date/time is catalogued as that type; the query compiler then compares and
+sorts the field as that type. The stored value is never rewritten.
+"""
+
+import re
+
+from .models import FieldType
+
+NUMBER_RE = re.compile(r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$")
+DATETIME_RE = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?$"
+)
+BOOLEAN_TEXT = {"true", "false"}
+MAX_FIELD_NAME = 200
+
+
+def value_type(value) -> str | None:
+    """The type a single value suggests, or None for null (which suggests nothing)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return FieldType.BOOLEAN
+    if isinstance(value, int | float):
+        return FieldType.NUMBER
+    if isinstance(value, dict | list):
+        return FieldType.OBJECT
+    text = str(value)
+    if NUMBER_RE.match(text):
+        return FieldType.NUMBER
+    if text.lower() in BOOLEAN_TEXT:
+        return FieldType.BOOLEAN
+    if DATETIME_RE.match(text):
+        return FieldType.DATETIME
+    return FieldType.STRING
+
+
+def combine(current: str | None, seen: str | None) -> str | None:
+    """The catalogue type after seeing a value: disagreement widens to string."""
+    if seen is None:
+        return current
+    if current is None or current == seen:
+        return seen
+    return FieldType.STRING
+
+
+def field_name_problem(name: str) -> str | None:
+    """Why a top-level field name cannot be stored, or None when it is fine."""
+    if not name:
+        return "Field names cannot be empty."
+    if len(name) > MAX_FIELD_NAME:
+        return f"Field names are at most {MAX_FIELD_NAME} characters."
+    if any(ch in name for ch in ".[]"):
+        return "Field names cannot contain '.', '[' or ']' (they address nested values)."
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        return "Field names cannot contain control characters."
+    return None

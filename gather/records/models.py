@@ -1,0 +1,73 @@
+from django.db import models
+
+from gather.accounts.models import Team
+from gather.core.ids import public_id
+from gather.core.models import TimestampedModel
+
+
+def new_model_id() -> str:
+    return public_id("mdl_", 20)
+
+
+class FieldType(models.TextChoices):
+    STRING = "string"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    DATETIME = "datetime"
+    OBJECT = "object"
+
+
+class DataModel(TimestampedModel):
+    """A team's data model: a named collection of records keyed by ``id_field``."""
+
+    TYPE_CUSTOM = "custom"
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="data_models")
+    public_id = models.CharField(max_length=32, unique=True, default=new_model_id)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200)
+    type = models.CharField(max_length=32, default=TYPE_CUSTOM)
+    id_field = models.CharField(max_length=200)
+
+    class Meta:
+        db_table = "gather_model"
+        constraints = [
+            models.UniqueConstraint(fields=["team", "slug"], name="model_team_slug_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Field(TimestampedModel):
+    """One entry of a model's field catalogue, with its inferred (or user-set) type."""
+
+    model = models.ForeignKey(DataModel, on_delete=models.CASCADE, related_name="fields")
+    name = models.CharField(max_length=200)
+    type = models.CharField(max_length=16, choices=FieldType.choices, default=FieldType.STRING)
+    type_locked = models.BooleanField(default=False)
+
+    class Meta:
+        db_table = "gather_field"
+        constraints = [
+            models.UniqueConstraint(fields=["model", "name"], name="field_model_name_uniq"),
+        ]
+
+
+class Record(models.Model):
+    """A record: a JSON object, keyed by the text of its model's ID field."""
+
+    model = models.ForeignKey(DataModel, on_delete=models.CASCADE, related_name="records")
+    key = models.TextField()
+    data = models.JSONField()
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "gather_record"
+        constraints = [
+            models.UniqueConstraint(fields=["model", "key"], name="record_model_key_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,95 @@
+"""Turns request bodies into record payloads: JSON objects and form-encoded fields."""
+
+import json
+import math
+
+import orjson
+
+from gather.core.errors import InvalidInput
+
+MAX_DEPTH = 32
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_json(body: bytes):
+    """Parse JSON, accepting integers beyond 64 bits and rejecting NaN/Infinity."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        value = json.loads(body, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise InvalidInput(f"The body is not valid JSON: {exc}", code="invalid_json") from None
+    return value
+
+
+def _split_brackets(name: str) -> list[str] | None:
+    """``meta[plan]`` -> ["meta", "plan"]; ``tags[]`` -> ["tags", ""]; None if malformed."""
+    if "[" not in name:
+        return [name]
+    head, _, rest = name.partition("[")
+    parts = [head]
+    while rest:
+        inner, sep, rest = rest.partition("]")
+        if not sep:
+            return None
+        parts.append(inner)
+        if not rest:
+            break
+        if not rest.startswith("["):
+            return None
+        rest = rest[1:]
+    return parts
+
+
+def parse_form(items: list[tuple[str, str]]) -> dict:
+    """Nest bracket keys: ``meta[plan]=pro`` -> {"meta": {"plan": "pro"}}; ``t[]=a`` -> list."""
+    result: dict = {}
+    for name, value in items:
+        parts = _split_brackets(name)
+        if parts is None or not parts[0] or len(parts) > MAX_DEPTH:
+            raise InvalidInput(f"Malformed form field name {name!r}.", field=name)
+        node = result
+        for depth, part in enumerate(parts):
+            last = depth == len(parts) - 1
+            nxt = None if last else parts[depth + 1]
+            if isinstance(node, list):
+                if part != "":
+                    raise InvalidInput(f"Malformed form field name {name!r}.", field=name)
+                if last:
+                    node.append(value)
+                else:
+                    child = [] if nxt == "" else {}
+                    node.append(child)
+                    node = child
+                continue
+            if last:
+                node[part] = value
+                continue
+            child = node.get(part)
+            want_list = nxt == ""
+            if child is None or isinstance(child, str):
+                child = [] if want_list else {}
+                node[part] = child
+            elif want_list != isinstance(child, list):
+                raise InvalidInput(f"Form field {name!r} mixes a list and an object.", field=name)
+            node = child
+    return result
+
+
+def check_finite(value, depth: int = 0) -> None:
+    """Reject non-finite floats and absurd nesting anywhere in a payload."""
+    if depth > MAX_DEPTH:
+        raise InvalidInput(f"Values nest deeper than {MAX_DEPTH} levels.")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidInput("Numbers must be finite.")
+    if isinstance(value, dict):
+        for v in value.values():
+            check_finite(v, depth + 1)
+    elif isinstance(value, list):
+        for v in value:
+            check_finite(v, depth + 1)

@@ -1,0 +1,178 @@
+"""Writes for data models, their field catalogue and their records."""
+
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+
+from gather.accounts.models import Team
+from gather.core.errors import Conflict, InvalidInput, NotFound, ValidationFailed
+from gather.query.joins import joined_values, joins_for_model
+
+from . import catalogue
+from .dialects import current as dialect
+from .fields import field_name_problem
+from .models import DataModel, Field, FieldType, Record
+from .payload import check_finite
+from .selectors import record_out
+
+MAX_KEY_LENGTH = 512
+MODEL_TYPES = {DataModel.TYPE_CUSTOM}
+
+
+def _unique_slug(team: Team, name: str, exclude_pk: int | None = None) -> str:
+    base = slugify(name)[:180] or "model"
+    slug, n = base, 1
+    taken = DataModel.objects.filter(team=team)
+    if exclude_pk:
+        taken = taken.exclude(pk=exclude_pk)
+    while taken.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def _clean_name(name) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise ValidationFailed("A model needs a name.", field="name")
+    name = name.strip()
+    if len(name) > 200:
+        raise ValidationFailed("Model names are at most 200 characters.", field="name")
+    return name
+
+
+def _clean_id_field(id_field) -> str:
+    if not isinstance(id_field, str):
+        raise ValidationFailed("id_field must be a field name.", field="id_field")
+    id_field = id_field.strip()
+    if problem := field_name_problem(id_field):
+        raise ValidationFailed(problem, field="id_field")
+    return id_field
+
+
+def model_create(*, team: Team, name, type="custom", id_field="id") -> DataModel:
+    name = _clean_name(name)
+    if type not in MODEL_TYPES:
+        raise ValidationFailed(
+            f"Unknown model type {type!r}; the supported type is 'custom'.", field="type"
+        )
+    id_field = _clean_id_field(id_field)
+    for _ in range(3):
+        try:
+            with transaction.atomic():
+                model = DataModel.objects.create(
+                    team=team,
+                    name=name,
+                    slug=_unique_slug(team, name),
+                    type=type,
+                    id_field=id_field,
+                )
+                Field.objects.create(
+                    model=model, name=id_field, type=FieldType.STRING, type_locked=True
+                )
+            return model
+        except IntegrityError:
+            continue  # a concurrent create took the slug; pick the next one
+    raise Conflict("Could not allocate a unique slug for this model; try again.", field="name")
+
+
+def model_update(*, team: Team, model: DataModel, name=None, id_field=None) -> DataModel:
+    if name is not None:
+        model.name = _clean_name(name)
+        model.slug = _unique_slug(team, model.name, exclude_pk=model.pk)
+    if id_field is not None:
+        id_field = _clean_id_field(id_field)
+        if id_field != model.id_field:
+            if Record.objects.filter(model=model).exists():
+                raise Conflict(
+                    "The ID field cannot change once the model has records.", field="id_field"
+                )
+            with transaction.atomic():
+                Field.objects.filter(model=model, name=model.id_field).delete()
+                Field.objects.update_or_create(
+                    model=model,
+                    name=id_field,
+                    defaults={"type": FieldType.STRING, "type_locked": True},
+                )
+            model.id_field = id_field
+            catalogue.forget(model.pk)
+    model.save()
+    return model
+
+
+def model_delete(*, team: Team, model: DataModel) -> None:
+    catalogue.forget(model.pk)
+    model.delete()
+
+
+def field_set_type(*, team: Team, model: DataModel, name: str, type: str) -> Field:
+    if type not in FieldType.values:
+        raise ValidationFailed(
+            f"Unknown field type {type!r}; use one of {', '.join(FieldType.values)}.", field="type"
+        )
+    field = Field.objects.filter(model=model, name=name).first()
+    if field is None:
+        raise NotFound(f"Model {model.name!r} has no field {name!r}.", field="name")
+    if name == model.id_field and type != FieldType.STRING:
+        raise ValidationFailed("The ID field is the record's text key.", field="type")
+    field.type = type
+    field.type_locked = True
+    field.save(update_fields=["type", "type_locked", "updated_at"])
+    catalogue.forget(model.pk)
+    return field
+
+
+def record_key(model: DataModel, payload: dict) -> str:
+    """The record key from the payload's ID field, validated."""
+    if model.id_field not in payload:
+        raise InvalidInput(
+            f"The record has no {model.id_field!r} field, this model's ID field.",
+            field=model.id_field,
+            code="id_field_missing",
+        )
+    value = payload[model.id_field]
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise InvalidInput(
+            f"The ID field {model.id_field!r} must be text or an integer.",
+            field=model.id_field,
+            code="id_field_invalid",
+        )
+    key = str(value)
+    if not key.strip():
+        raise InvalidInput(
+            f"The ID field {model.id_field!r} is empty.",
+            field=model.id_field,
+            code="id_field_invalid",
+        )
+    if len(key) > MAX_KEY_LENGTH:
+        raise InvalidInput(
+            f"The ID field {model.id_field!r} is longer than {MAX_KEY_LENGTH} characters.",
+            field=model.id_field,
+            code="id_field_invalid",
+        )
+    return key
+
+
+def record_validate(model: DataModel, payload) -> str:
+    """Check a payload can be stored; returns its key."""
+    if not isinstance(payload, dict):
+        raise InvalidInput("A record must be a JSON object.", code="invalid_record")
+    for name in payload:
+        if problem := field_name_problem(name):
+            raise ValidationFailed(problem, field=name[:200], code="invalid_field_name")
+    check_finite(payload)
+    return record_key(model, payload)
+
+
+def record_upsert(*, team: Team, model: DataModel, payload) -> tuple[dict, bool]:
+    """Create or merge one record. Returns (record JSON, created)."""
+    key = record_validate(model, payload)
+    catalogue.observe(model, [payload])
+    row = dialect().upsert_one(model_id=model.pk, key=key, data=payload)
+    specs = joins_for_model(model)
+    joined = joined_values(specs, [row.data])[0] if specs else {}
+    return record_out(row.key, row.data, row.created_at, row.updated_at, joined), row.created
+
+
+def record_delete(*, team: Team, model: DataModel, key: str) -> None:
+    deleted, _ = Record.objects.filter(model=model, key=key).delete()
+    if not deleted:
+        raise NotFound(f"No record {key!r} in model {model.name!r}.")

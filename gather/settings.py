@@ -1,0 +1,157 @@
+"""Settings, driven by the environment (see docs/deploy.md).
+
+With no environment at all Gather boots on SQLite under ``./.gather`` with the task
+consumer started next to the web server, so ``make run`` needs nothing else.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent
+GATHER_HOME = Path(os.environ.get("GATHER_HOME", "./.gather")).resolve()
+GATHER_HOME.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    if key := os.environ.get("GATHER_SECRET_KEY"):
+        return key
+    path = GATHER_HOME / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = os.environ.get("GATHER_DEBUG", "") == "1"
+PUBLIC_URL = os.environ.get("GATHER_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+STRIPE_API_BASE = os.environ.get("GATHER_STRIPE_API_BASE", "")
+REDIS_URL = os.environ.get("REDIS_URL", "")
+
+ALLOWED_HOSTS = [h for h in os.environ.get("GATHER_ALLOWED_HOSTS", "*").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [PUBLIC_URL]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "huey.contrib.djhuey",
+    "gather.core",
+    "gather.accounts",
+    "gather.records",
+    "gather.views",
+    "gather.integrations",
+    "gather.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "gather.web.middleware.TeamMiddleware",
+]
+
+ROOT_URLCONF = "gather.urls"
+WSGI_APPLICATION = "gather.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{GATHER_HOME / 'gather.db'}"
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0 if os.environ.get("GATHER_TESTING") else 600
+    DATABASES["default"]["OPTIONS"] = {
+        # Writers take the lock up front: no deadlock when a read turns into a write.
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+            "PRAGMA cache_size=-65536; PRAGMA foreign_keys=ON;"
+        ),
+    }
+else:
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if test_name := os.environ.get("GATHER_TEST_DB_NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": test_name}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "/login"
+LOGIN_REDIRECT_URL = "/views"
+LOGOUT_REDIRECT_URL = "/login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = GATHER_HOME / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+if os.environ.get("GATHER_TESTING"):
+    STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    WHITENOISE_AUTOREFRESH = True
+
+# Request size limits: the records API enforces its own (1 MiB a record, 16 MiB a batch).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 17 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 20_000
+
+if REDIS_URL:
+    HUEY = {
+        "huey_class": "huey.RedisHuey",
+        "name": "gather",
+        "url": REDIS_URL,
+        "immediate": False,
+        "consumer": {"workers": 4, "worker_type": "thread"},
+    }
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "gather",
+        "filename": str(GATHER_HOME / "tasks.db"),
+        "immediate": False,
+        "consumer": {"workers": 2, "worker_type": "thread"},
+    }
+if os.environ.get("GATHER_TASKS_IMMEDIATE") == "1":
+    HUEY["immediate"] = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("GATHER_LOG_LEVEL", "INFO")},
+    "loggers": {"huey": {"level": "WARNING"}},
+}

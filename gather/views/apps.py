@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ViewsConfig(AppConfig):
+    name = "gather.views"
+    label = "views"

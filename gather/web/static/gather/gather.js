@@ -1,0 +1,11 @@
+// Progressive enhancement only: every page works without this file.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-copy]");
+  if (!button) return;
+  const text = button.getAttribute("data-copy");
+  navigator.clipboard.writeText(text).then(() => {
+    const label = button.textContent;
+    button.textContent = "Copied";
+    setTimeout(() => { button.textContent = label; }, 1200);
+  });
+});
