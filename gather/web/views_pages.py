@@ -92,7 +92,11 @@ class Grid:
         """The query string of a state (empty when it is the saved one) plus paging."""
         state = state or self.state
         params = state.params() if self.key(state) != self.key(self.saved) else []
-        params += [(k, v) for k, v in extra.items() if v not in (None, "")]
+        for name, value in extra.items():
+            if isinstance(value, list):
+                params += [(name, item) for item in value]  # "" marks the first page
+            elif value not in (None, ""):
+                params.append((name, value))
         return urlencode(params)
 
     def href(self, state: GridState | None = None, **extra) -> str:
