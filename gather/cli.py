@@ -57,7 +57,16 @@ def cmd_worker(args) -> int:
     _django()
     from django.core.management import call_command
 
-    call_command("run_huey", workers=args.workers, worker_type="thread")
+    # Redis hands tasks over at once (blocking pop); SQLite storage is polled, so poll
+    # often enough that a webhook's work starts well within a second.
+    call_command(
+        "run_huey",
+        workers=args.workers,
+        worker_type="thread",
+        delay=0.05,
+        max_delay=0.5,
+        backoff=1.15,
+    )
     return 0
 
 

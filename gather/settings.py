@@ -153,5 +153,5 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("GATHER_LOG_LEVEL", "INFO")},
-    "loggers": {"huey": {"level": "WARNING"}},
+    "loggers": {"huey": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
