@@ -15,7 +15,7 @@ from gather.records import selectors as records
 from gather.views import selectors, services
 from gather.views.export import csv_filename, view_csv
 
-from .grid import cell, is_money_path, money, pretty_json, render_tree
+from .grid import cell, datetime_text, is_money_path, money, pretty_json, render_tree
 from .view_state import (
     NO_VALUE,
     OPS_BY_TYPE,
@@ -343,5 +343,7 @@ def view_record(request, view_id: str, key: str):
             "joined": joined,
             "back_href": grid.href(),
             "raw": pretty_json(record),
+            "created": datetime_text(record["created_at"]),
+            "updated": datetime_text(record["updated_at"]),
         },
     )
