@@ -117,9 +117,12 @@ def _headers(grid: Grid) -> list[dict]:
     for path, type_ in grid.columns:
         pos = sort_pos.get(path)
         toggled = replace(grid.state, sort=_sort_toggle(grid.state.sort, path))
+        ns, dot, name = path.rpartition(".")
         out.append(
             {
                 "path": path,
+                "ns": ns + dot,
+                "name": name,
                 "type": type_,
                 "href": grid.href(toggled),
                 "dir": pos[1] if pos else "",

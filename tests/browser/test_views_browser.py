@@ -203,6 +203,16 @@ def test_views_or_group_and_shift_click_sort(signed_in, live_server):
     assert page.locator("th[data-path=amount] sub").inner_text() == "2"
     assert grid_ids(page) == ["1005", "1003"]
 
+    # Drag the customer header before amount: the column order follows, in the URL too.
+    page.locator("th[data-path=customer]").drag_to(
+        page.locator("th[data-path=amount]"), target_position={"x": 5, "y": 10}
+    )
+    page.wait_for_url("**col=customer**")
+    wait_idle(page)
+    heads = page.locator("table.grid thead th").evaluate_all("ths => ths.map(t => t.dataset.path)")
+    assert heads == ["id", "customer", "amount", "status", "created", "meta"]
+    assert grid_ids(page) == ["1005", "1003"]
+
 
 def test_views_grid_reads_without_javascript(views_browser, live_server):
     team = make_team("Acme")
