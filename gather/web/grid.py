@@ -15,6 +15,7 @@ ZERO_DECIMAL = {
     "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg",
     "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf",
 }  # fmt: skip
+THREE_DECIMAL = {"bhd", "jod", "kwd", "omr", "tnd"}
 SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "cad": "CA$", "aud": "A$", "inr": "₹"}
 MONEY_PREFIX = "amount"
 
@@ -28,7 +29,7 @@ def money(amount: Any, currency: str | None) -> str | None:
     except ValueError:
         return None
     code = (currency or "").lower()
-    digits = 0 if code in ZERO_DECIMAL else 2
+    digits = 0 if code in ZERO_DECIMAL else 3 if code in THREE_DECIMAL else 2
     major = minor / (10**digits)
     sign = "-" if major < 0 else ""
     number = f"{abs(major):,.{digits}f}"

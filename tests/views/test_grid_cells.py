@@ -42,6 +42,7 @@ def test_cell_text_of_nested_values_is_json():
         (123456, "eur", "€1,234.56"),
         (500, "jpy", "¥500"),
         (1999, "chf", "19.99 CHF"),
+        (1500, "kwd", "1.500 KWD"),
         (-250, "gbp", "-£2.50"),
         ("abc", "usd", None),
     ],
