@@ -212,3 +212,31 @@ def test_rename_and_delete(client_in, view):
     resp = client_in.post(f"/views/{view.public_id}/delete")
     assert resp["Location"] == "/views"
     assert not SavedView.objects.filter(pk=view.pk).exists()
+
+
+def test_grid_datetime_within_days_and_boolean_is_true(client_in, team, orders):
+    from datetime import UTC, datetime, timedelta
+
+    from gather.records.services import record_upsert
+
+    now = datetime.now(UTC)
+    for key, days, vip in (("recent", 2, True), ("older", 20, True), ("recent-not-vip", 1, False)):
+        stamp = (now - timedelta(days=days)).isoformat(timespec="seconds").replace("+00:00", "Z")
+        record_upsert(team=team, model=orders, payload={"id": key, "seen": stamp, "vip": vip})
+    view = view_create(team=team, name="Recent VIPs", model=orders)
+    query = urlencode(
+        [("edit", "1"), ("ff", "seen"), ("fo", "within"), ("fv", "7"), ("fg", "0"),
+         ("ff", "vip"), ("fo", "true"), ("fv", ""), ("fg", "0")]
+    )  # fmt: skip
+    resp = client_in.get(f"/views/{view.public_id}?{query}")
+    html = resp.content.decode()
+    assert grid_ids(html) == ["recent"]
+    assert "seen within the last 7 days" in html
+    assert "vip is true" in html
+    client_in.post(f"/views/{view.public_id}/save?{query}")
+    view.refresh_from_db()
+    assert view.filter == [
+        {"field": "seen", "op": "within_days", "value": 7},
+        {"field": "vip", "op": "eq", "value": True},
+    ]
+    assert grid_ids(client_in.get(f"/views/{view.public_id}").content.decode()) == ["recent"]
