@@ -258,10 +258,15 @@ def state_from_params(params, types: dict[str, str]) -> GridState:
     return GridState(
         rows=_renumber(rows),
         extra=extra,
-        sort=[k for k in parse_sort(params.get("sort", "")) if k["field"] in types],
+        sort=[k for k in parse_sort(params.get("sort", "")) if _known(k["field"], types)],
         q=params.get("q", "").strip(),
         columns=list(dict.fromkeys(columns)),
     )
+
+
+def _known(path: str, types: dict[str, str]) -> bool:
+    """A column, or a nested path into one (``meta.plan``)."""
+    return path in types or path.split(".", 1)[0] in types
 
 
 def _renumber(rows: list[Row]) -> list[Row]:

@@ -137,7 +137,8 @@ def _filter_rows(grid: Grid) -> list[dict]:
     rows = []
     for row in grid.state.rows:
         type_ = grid.types.get(row.field, "string")
-        rows.append({"row": row, "type": type_, "ops": ops_for(type_)})
+        custom = row.field not in grid.types  # a nested path set through the API
+        rows.append({"row": row, "type": type_, "ops": ops_for(type_), "custom": custom})
     return rows
 
 

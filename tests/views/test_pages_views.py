@@ -240,3 +240,22 @@ def test_grid_datetime_within_days_and_boolean_is_true(client_in, team, orders):
         {"field": "vip", "op": "eq", "value": True},
     ]
     assert grid_ids(client_in.get(f"/views/{view.public_id}").content.decode()) == ["recent"]
+
+
+def test_grid_keeps_nested_path_conditions_set_through_the_api(
+    client_in, team, orders_with_records
+):
+    view = view_create(
+        team=team,
+        name="Pro plans",
+        model=orders_with_records,
+        filter=[{"field": "meta.plan", "op": "eq", "value": "pro"}],
+        sort=[{"field": "meta.plan", "dir": "asc"}],
+    )
+    html = client_in.get(f"/views/{view.public_id}").content.decode()
+    assert grid_ids(html) == ["1001"]
+    assert '<option value="meta.plan" data-type="string" selected>' in html
+    resp = client_in.get(
+        f"/views/{view.public_id}?edit=1&ff=meta.plan&fo=eq&fv=pro&fg=0&sort=meta.plan"
+    )
+    assert resp.context["grid"].dirty is False
