@@ -175,9 +175,10 @@
     row.classList.toggle("two", cfg.twoValues.includes(op.value));
     row.classList.toggle("novalue", cfg.noValue.includes(op.value));
     const v1 = row.querySelector("input[name=fv]");
-    v1.placeholder = op.value === "within" ? "days" : op.value === "in" ? "a, b, c" : "value";
+    const when = type === "datetime" ? "YYYY-MM-DD" : "value";
+    v1.placeholder = op.value === "within" ? "days" : op.value === "in" ? "a, b, c" : when;
     v1.type = op.value === "within" ? "number" : "text";
-    row.querySelector("input[name=fv2]").placeholder = "to";
+    row.querySelector("input[name=fv2]").placeholder = type === "datetime" ? "YYYY-MM-DD" : "to";
   }
 
   function newRow(group) {
@@ -270,6 +271,12 @@
   }
 
   document.addEventListener("keydown", (e) => {
+    const typing = e.target.closest && e.target.closest("input, select, textarea");
+    if (e.key === "/" && !typing && root()) {
+      const search = root().querySelector("input[name=q]");
+      if (search) { e.preventDefault(); search.focus(); search.select(); }
+      return;
+    }
     if (e.key === "Escape") document.querySelectorAll("details.pop[open], details.menu[open]")
       .forEach((d) => { d.open = false; });
   });
