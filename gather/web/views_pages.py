@@ -138,7 +138,24 @@ def _filter_rows(grid: Grid) -> list[dict]:
     for row in grid.state.rows:
         type_ = grid.types.get(row.field, "string")
         custom = row.field not in grid.types  # a nested path set through the API
-        rows.append({"row": row, "type": type_, "ops": ops_for(type_), "custom": custom})
+        placeholder = (
+            "days"
+            if row.op == "within"
+            else "a, b, c"
+            if row.op == "in"
+            else "YYYY-MM-DD"
+            if type_ == "datetime"
+            else "value"
+        )
+        rows.append(
+            {
+                "row": row,
+                "type": type_,
+                "ops": ops_for(type_),
+                "custom": custom,
+                "placeholder": placeholder,
+            }
+        )
     return rows
 
 
