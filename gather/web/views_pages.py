@@ -209,7 +209,7 @@ def view_detail(request, view_id: str):
         }
         for r in result["data"]
     ]
-    page = len(back) + (2 if cursor else 1)
+    page = len(back) + 1  # back: the cursors of the pages before ("" = the first)
     first = (page - 1) * PAGE_SIZE + 1
     nav = {
         "page": page,

@@ -242,3 +242,35 @@ def test_views_grid_reads_without_javascript(views_browser, live_server):
     assert grid_ids(page) == ["1004", "1001", "1002"]
     shot(page, "08-no-js")
     context.close()
+
+
+def test_views_paging_and_back_button(signed_in, live_server):
+    from gather.records import catalogue
+    from gather.records.services import record_upsert
+    from gather.views.services import view_create
+
+    page, team = signed_in
+    model = make_model(team, "Events", "id")
+    catalogue.forget(model.pk)
+    for i in range(120):
+        record_upsert(team=team, model=model, payload={"id": f"e{i:03d}", "n": i})
+    view = view_create(team=team, name="Events", model=model, sort=[{"field": "n", "dir": "asc"}])
+    page.goto(f"{live_server.url}/views/{view.public_id}")
+    assert page.locator(".pager .range").first.inner_text() == "1–50 of 120 records"
+    assert grid_ids(page)[0] == "e000"
+    page.locator(".pager a[rel=next]").first.click()
+    page.wait_for_url("**cursor=**")
+    wait_idle(page)
+    assert page.locator(".pager .range").first.inner_text() == "51–100 of 120 records"
+    assert grid_ids(page)[0] == "e050"
+    page.locator(".pager a[rel=next]").first.click()
+    page.wait_for_function("document.querySelector('.pager .range').textContent.startsWith('101')")
+    assert grid_ids(page)[-1] == "e119"
+    assert page.locator(".pager a[rel=next]").count() == 0
+    page.locator(".pager a[rel=prev]").first.click()
+    page.wait_for_function("document.querySelector('.pager .range').textContent.startsWith('51')")
+    assert grid_ids(page)[0] == "e050"
+    page.go_back()
+    page.wait_for_function("document.querySelector('.pager .range').textContent.startsWith('101')")
+    assert grid_ids(page)[0] == "e100"
+    shot(page, "09-paging")

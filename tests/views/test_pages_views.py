@@ -125,6 +125,7 @@ def test_grid_pages_with_next_and_previous(client_in, team, orders):
     next_href = first.context["nav"]["next"]
     second = client_in.get(next_href)
     assert grid_ids(second.content.decode()) == [f"r{i}" for i in range(50, 60)]
+    assert "51–60" in second.content.decode()
     assert second.context["nav"]["next"] is None
     back = client_in.get(second.context["nav"]["prev"])
     assert grid_ids(back.content.decode())[0] == "r00"
