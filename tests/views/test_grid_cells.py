@@ -72,3 +72,21 @@ def test_render_tree_shows_nested_objects_as_definition_lists():
         '<dt>seats</dt><dd><ol class="tree"><li>1</li><li>2</li></ol></dd>'
         '<dt>x</dt><dd><span class="null">null</span></dd></dl>'
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("-5", "-5"),
+        ("+1.5e3", "+1.5e3"),
+        (-5, "-5"),
+        ("plain", "plain"),
+        ({"a": 1}, '{"a":1}'),
+    ],
+)
+def test_csv_cell_defuses_formulas_but_keeps_numbers(value, text):
+    from gather.views.export import csv_cell
+
+    assert csv_cell(value) == text
