@@ -93,13 +93,13 @@ def model_update(*, team: Team, model: DataModel, name=None, id_field=None) -> D
                     defaults={"type": FieldType.STRING, "type_locked": True},
                 )
             model.id_field = id_field
-            catalogue.forget(model.pk)
+            catalogue.forget(model)
     model.save()
     return model
 
 
 def model_delete(*, team: Team, model: DataModel) -> None:
-    catalogue.forget(model.pk)
+    catalogue.forget(model)
     model.delete()
 
 
@@ -116,7 +116,7 @@ def field_set_type(*, team: Team, model: DataModel, name: str, type: str) -> Fie
     field.type = type
     field.type_locked = True
     field.save(update_fields=["type", "type_locked", "updated_at"])
-    catalogue.forget(model.pk)
+    catalogue.forget(model)
     return field
 
 

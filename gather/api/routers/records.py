@@ -2,11 +2,12 @@
 
 from urllib.parse import parse_qsl
 
-from ninja import Query, Router, Schema, Status
-from pydantic import Field
+from ninja import Router, Status
 
 from gather.api.schemas import ERRORS, ErrorOut, RecordOut, RecordPage
 from gather.core.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from gather.query import engine
+from gather.query.spec import spec_from_json, spec_from_params
 from gather.records import selectors, services
 from gather.records.payload import parse_form, parse_json
 
@@ -91,17 +92,114 @@ def upsert_record(request, model: str):
     return Status((201 if created else 200), record)
 
 
-class ListParams(Schema):
-    limit: int = Field(selectors.DEFAULT_LIMIT, ge=1, le=selectors.MAX_LIMIT)
-    cursor: str | None = None
+LIST_PARAMETERS = {
+    "parameters": [
+        {
+            "name": "filter[<path>][<op>]",
+            "in": "query",
+            "required": False,
+            "description": (
+                "A condition, e.g. `filter[amount][gte]=250`, `filter[status]=paid`, "
+                "`filter[meta.plan][in]=pro,team`, `filter[stripe_charge.status]=failed`. "
+                "Ops: eq ne gt gte lt lte contains ncontains startswith in between empty "
+                "within_days. All conditions are ANDed."
+            ),
+            "schema": {"type": "string"},
+            "example": "250",
+        },
+        {
+            "name": "sort",
+            "in": "query",
+            "required": False,
+            "description": "Comma list of fields; a leading minus sorts descending. "
+            "Empty values sort last. Default: newest first.",
+            "schema": {"type": "string"},
+            "example": "-created,amount",
+        },
+        {
+            "name": "q",
+            "in": "query",
+            "required": False,
+            "description": "Case-insensitive substring search over every value, "
+            "joined values included.",
+            "schema": {"type": "string"},
+            "example": "acme",
+        },
+        {
+            "name": "limit",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
+        },
+        {
+            "name": "cursor",
+            "in": "query",
+            "required": False,
+            "description": "The `next_cursor` of the previous page.",
+            "schema": {"type": "string"},
+        },
+        {
+            "name": "count",
+            "in": "query",
+            "required": False,
+            "description": "`true` adds `total`, the number of matching records.",
+            "schema": {"type": "boolean"},
+        },
+    ]
+}
+
+QUERY_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {"type": "object"},
+                "example": {
+                    "filter": [
+                        {"field": "amount", "op": "gte", "value": 250},
+                        {
+                            "or": [
+                                {"field": "status", "op": "eq", "value": "paid"},
+                                {"field": "stripe_charge.status", "op": "eq", "value": "failed"},
+                            ]
+                        },
+                    ],
+                    "sort": [{"field": "amount", "dir": "desc"}],
+                    "q": "acme",
+                    "limit": 50,
+                    "count": True,
+                },
+            }
+        },
+    }
+}
 
 
-@router.get("/{model}/records", response={200: RecordPage, **ERRORS, 422: ErrorOut})
-def list_records(request, model: str, params: Query[ListParams]):
-    """Records newest first; follow `next_cursor` for the next page."""
+@router.get(
+    "/{model}/records",
+    response={200: RecordPage, **ERRORS, 422: ErrorOut},
+    openapi_extra=LIST_PARAMETERS,
+)
+def list_records(request, model: str):
+    """Records matching the filters, sorted, a keyset page at a time."""
     team = request.auth.team
     obj = selectors.model_get(team=team, ref=model)
-    return selectors.record_list(team=team, model=obj, limit=params.limit, cursor=params.cursor)
+    return engine.record_query(team=team, model=obj, spec=spec_from_params(request.GET))
+
+
+@router.post(
+    "/{model}/records/query",
+    response={200: RecordPage, **ERRORS, 415: ErrorOut, 422: ErrorOut},
+    openapi_extra=QUERY_BODY,
+)
+def query_records(request, model: str):
+    """The list query as JSON, with `or` / `and` groups in `filter`."""
+    team = request.auth.team
+    obj = selectors.model_get(team=team, ref=model)
+    if media_type(request) not in JSON_TYPES:
+        raise UnsupportedMediaType("Send the query as application/json.")
+    body = parse_json(read_body(request, MAX_RECORD_BYTES))
+    return engine.record_query(team=team, model=obj, spec=spec_from_json(body))
 
 
 @router.get("/{model}/records/{record_id}", response={200: RecordOut, **ERRORS})

@@ -11,6 +11,7 @@ import orjson
 from django.db import connection, transaction
 from django.utils.dateparse import parse_datetime
 
+from ..fields import DATETIME_RE, NUMBER_RE
 from .base import UpsertedRow
 
 UPSERT_ONE = """
@@ -43,7 +44,8 @@ def _merge(old: str | None, new: str | None) -> str | None:
 
 def register_functions(sender, connection, **kwargs) -> None:
     if connection.vendor == "sqlite":
-        connection.connection.create_function("gather_merge", 2, _merge, deterministic=True)
+        for name, (arity, fn) in FUNCTIONS.items():
+            connection.connection.create_function(name, arity, fn, deterministic=True)
 
 
 def _stamp(moment: datetime) -> str:
@@ -93,3 +95,83 @@ class SqliteDialect:
                 [(model_id, key, orjson.dumps(data).decode(), now, now) for key, data in items],
             )
         return {key: key not in existing for key in keys}
+
+
+# Typed readings of JSON values used by the query compiler (gather/query/sql.py). They
+# mirror the PostgreSQL functions of migration records/0002 exactly.
+
+
+def _num(json_type, value):
+    if json_type in ("integer", "real"):
+        return float(value)
+    if json_type == "text" and NUMBER_RE.match(value):
+        return float(value)
+    return None
+
+
+def _bool(json_type, value):
+    if json_type == "true":
+        return 1
+    if json_type == "false":
+        return 0
+    if json_type == "text":
+        text = value.lower()
+        if text == "true":
+            return 1
+        if text == "false":
+            return 0
+    return None
+
+
+def _ts(value):
+    if not isinstance(value, str) or not DATETIME_RE.match(value):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
+def _leaves(value, out: list) -> None:
+    if isinstance(value, dict):
+        for v in value.values():
+            _leaves(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            _leaves(v, out)
+    elif value is None:
+        return
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, str):
+        out.append(value)
+    else:
+        out.append(orjson.dumps(value).decode())
+
+
+def search_text(data) -> str | None:
+    """Every leaf value of a record, lower-cased, one per line (keys excluded)."""
+    if data is None:
+        return None
+    out: list[str] = []
+    _leaves(orjson.loads(data) if isinstance(data, str | bytes) else data, out)
+    return "\n".join(out).lower()
+
+
+FUNCTIONS = {
+    "gather_merge": (2, _merge),
+    "gather_num": (2, _num),
+    "gather_bool": (2, _bool),
+    "gather_ts": (1, _ts),
+    "gather_lower": (1, _lower),
+    "gather_search": (1, search_text),
+}
