@@ -1,30 +1,15 @@
 """A view's stored query, in the JSON form of the query language.
 
-Views accept the engine's operators plus two that only make sense when a query is kept
-for later: ``between`` (``[low, high]``, both ends included) and ``within_days``
-(``N``: the last N days up to now). They are stored as given, so a saved "within the
-last 7 days" stays relative, and are expanded into engine conditions at query time.
+Stored as given and normalised (``in`` as a list, ``empty`` as a boolean, ``within_days``
+as a whole number), so a saved "within the last 7 days" stays relative: the engine
+evaluates it against the clock each time the view runs.
 """
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from gather.core.errors import InvalidInput
+from gather.query.spec import OPS as VIEW_OPS
 
-ENGINE_OPS = (
-    "eq",
-    "ne",
-    "gt",
-    "gte",
-    "lt",
-    "lte",
-    "contains",
-    "ncontains",
-    "startswith",
-    "in",
-    "empty",
-)
-VIEW_OPS = (*ENGINE_OPS, "between", "within_days")
 MAX_CONDITIONS = 100
 
 
@@ -98,31 +83,4 @@ def sort_clean(items: Any) -> list[dict]:
         if direction not in ("asc", "desc"):
             raise InvalidInput("dir is asc or desc.", field=f"sort[{i}].dir")
         out.append({"field": item["field"].strip(), "dir": direction})
-    return out
-
-
-def filter_expand(items: list[dict], *, now: datetime | None = None) -> list[dict]:
-    """The stored filter in the engine's terms (``between``, ``within_days`` expanded)."""
-    now = now or datetime.now(UTC)
-    out = []
-    for item in items:
-        if "or" in item or "and" in item:
-            kind = "or" if "or" in item else "and"
-            out.append({kind: filter_expand(item[kind], now=now)})
-        elif item["op"] == "between":
-            low, high = item["value"]
-            out.append(
-                {
-                    "and": [
-                        {"field": item["field"], "op": "gte", "value": low},
-                        {"field": item["field"], "op": "lte", "value": high},
-                    ]
-                }
-            )
-        elif item["op"] == "within_days":
-            since = now - timedelta(days=int(item["value"]))
-            since_text = since.isoformat(timespec="seconds").replace("+00:00", "Z")
-            out.append({"field": item["field"], "op": "gte", "value": since_text})
-        else:
-            out.append(dict(item))
     return out

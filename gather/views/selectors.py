@@ -7,7 +7,6 @@ from gather.core.errors import NotFound
 from gather.query.engine import columns_for_model, record_iter, record_query
 from gather.query.spec import QuerySpec, spec_and, spec_from_json
 
-from .filters import filter_expand
 from .models import SavedView
 
 
@@ -24,8 +23,8 @@ def view_get(*, team: Team, ref: str) -> SavedView:
 
 
 def query_spec(*, filter: list, sort: list, q: str | None, **extra) -> QuerySpec:
-    """A QuerySpec from a view-style query (relative operators expanded now)."""
-    body = {"filter": filter_expand(filter or []), "sort": sort or [], **extra}
+    """A QuerySpec from a view's stored query plus paging (``limit``, ``cursor``, ``count``)."""
+    body = {"filter": filter or [], "sort": sort or [], **extra}
     if q:
         body["q"] = q
     return spec_from_json(body)

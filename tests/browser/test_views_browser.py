@@ -57,10 +57,7 @@ def signed_in(views_browser_page, live_server):
 
 
 def push_orders(base: str, team) -> str:
-    from gather.records import catalogue
-
     model = make_model(team, "Orders", "id")
-    catalogue.forget(model.pk)
     key = make_key(team)
     with httpx.Client(base_url=base, headers={"Authorization": f"Token {key}"}) as http:
         for order in ORDERS:
@@ -245,13 +242,11 @@ def test_views_grid_reads_without_javascript(views_browser, live_server):
 
 
 def test_views_paging_and_back_button(signed_in, live_server):
-    from gather.records import catalogue
     from gather.records.services import record_upsert
     from gather.views.services import view_create
 
     page, team = signed_in
     model = make_model(team, "Events", "id")
-    catalogue.forget(model.pk)
     for i in range(120):
         record_upsert(team=team, model=model, payload={"id": f"e{i:03d}", "n": i})
     view = view_create(team=team, name="Events", model=model, sort=[{"field": "n", "dir": "asc"}])

@@ -1,6 +1,5 @@
 import pytest
 
-from gather.records import catalogue
 from gather.records.services import record_upsert
 
 ORDERS = [
@@ -12,13 +11,6 @@ ORDERS = [
     {"id": "1004", "amount": 15, "status": "failed", "customer": "Edsger Dijkstra"},
     {"id": "1005", "amount": 500, "status": "paid", "customer": "Barbara Liskov"},
 ]  # fmt: skip
-
-
-@pytest.fixture(autouse=True)
-def fresh_catalogue(orders):
-    # The catalogue remembers fields per model pk for the life of the process; a test
-    # database rolled back between tests hands the same pk to a new model.
-    catalogue.forget(orders.pk)
 
 
 @pytest.fixture
