@@ -291,12 +291,15 @@ class StripeEmulator:
         with self.lock:
             self.revoked.add(key)
 
-    def inject_fault(self, kind: str, count: int = 1, path: str = "/v1/") -> None:
-        """The next ``count`` requests whose path starts with ``path`` fail: 429, 500, drop."""
+    def inject_fault(self, kind: str, count: int = 1, path: str = "/v1/", after: int = 0):
+        """After ``after`` matching requests, the next ``count`` whose path starts with
+        ``path`` fail: ``429``, ``500`` or ``drop`` (connection closed, no answer)."""
         if kind not in ("429", "500", "drop"):
             raise ValueError(kind)
         with self.lock:
-            self.faults.append({"kind": kind, "count": int(count), "path": path})
+            self.faults.append(
+                {"kind": kind, "count": int(count), "path": path, "after": int(after)}
+            )
 
     def refuse_webhook_endpoints(self, status: int = 400, message: str | None = None) -> None:
         self.refuse_endpoints = {
@@ -650,6 +653,9 @@ class StripeEmulator:
         with self.lock:
             for fault in self.faults:
                 if fault["count"] > 0 and path.startswith(fault["path"]):
+                    if fault["after"] > 0:
+                        fault["after"] -= 1
+                        continue
                     fault["count"] -= 1
                     return fault["kind"]
         return None
@@ -749,7 +755,7 @@ class StripeEmulator:
             return {"count": len(ids), "first": ids[0] if ids else None}
         if action == "faults":
             kind, count = str(body["kind"]), int(body.get("count", 1))
-            self.inject_fault(kind, count, body.get("path", "/v1/"))
+            self.inject_fault(kind, count, body.get("path", "/v1/"), int(body.get("after", 0)))
             return {"ok": True}
         if action == "keys":
             if body.get("revoke"):
