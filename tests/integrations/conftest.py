@@ -22,7 +22,7 @@ def immediate_tasks():
 
 
 @pytest.fixture
-def stripe_env(settings, stripe_emulator, transactional_db, immediate_tasks):
+def stripe_env(settings, stripe_emulator, transactional_db, immediate_tasks):  # noqa: F811
     settings.STRIPE_API_BASE = stripe_emulator.url
     settings.PUBLIC_URL = "http://127.0.0.1:9"  # nothing listens: deliveries fail quietly
     stripe_emulator.retry_delay = 0.01
