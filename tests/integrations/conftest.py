@@ -28,3 +28,52 @@ def stripe_env(settings, stripe_emulator, transactional_db, immediate_tasks):  #
     stripe_emulator.retry_delay = 0.01
     stripe_emulator.delivery_retries = 1
     return stripe_emulator
+
+
+def _database_url() -> str:
+    from django.db import connection
+
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{s['NAME']}"
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+@pytest.fixture
+def gather_worker(transactional_db, settings):
+    """Start real ``gather worker`` processes on the test database; stopped by PID."""
+    import os
+    import subprocess
+    import sys
+
+    procs = []
+
+    def start(**env):
+        full = {
+            **os.environ,
+            "DATABASE_URL": _database_url(),
+            "GATHER_STRIPE_API_BASE": settings.STRIPE_API_BASE,
+            "GATHER_PUBLIC_URL": settings.PUBLIC_URL,
+            "GATHER_LOG_LEVEL": "WARNING",
+            **env,
+        }
+        full.pop("GATHER_TEST_DB_NAME", None)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gather.cli", "worker", "--workers", "2"],
+            env=full,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
