@@ -21,6 +21,7 @@ from .client import get, translate
 from .store import charges_upsert
 
 PAGE_SIZE = 100
+PREFETCH_PAGES = 3  # pages fetched ahead of the one being written
 RATE_LIMIT_RETRIES = 5
 
 
@@ -49,7 +50,7 @@ class ChargesStream:
 
     def pages(self, cursor: str | None, stop: threading.Event, on_wait=None):
         """Yield (charges, has_more, fetched_at) from ``cursor`` on, one page ahead."""
-        out: queue.Queue = queue.Queue(maxsize=3)
+        out: queue.Queue = queue.Queue(maxsize=PREFETCH_PAGES)
 
         def produce():
             after = cursor
