@@ -10,7 +10,8 @@ database whose Orders model already holds N orders referencing those charges.
    100 a page), i.e. the cost of merely reading them.
 2. Backfill: add the Sync Stripe Charges task through the API; time from the task's
    creation until the API reports it ``live`` with N charges synced.
-3. Webhooks: refund W charges (one ``charge.refunded`` webhook each, ~40/s); for each,
+3. Webhooks: refund W charges (one ``charge.refunded`` webhook each, ``--lanes`` in
+   flight at a time, each polling its order every ``--poll`` s); for each,
    the time from the emulator starting the delivery until the records API shows the new
    ``stripe_charge.amount_refunded`` on the order that references the charge.
 """
@@ -49,7 +50,9 @@ def main() -> int:
     parser.add_argument("--charges", type=int, default=50_000)
     parser.add_argument("--webhooks", type=int, default=1000)
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--rate", type=float, default=40.0, help="webhooks per second")
+    parser.add_argument("--lanes", type=int, default=2, help="refunds in flight at once")
+    parser.add_argument("--poll", type=float, default=0.02, help="records API poll interval")
+    parser.add_argument("--verbose", action="store_true", help="list the slowest webhooks")
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="gather-bench-"))
@@ -125,6 +128,17 @@ def main() -> int:
     assert n == args.charges
     yard_rate = n / yard_s
     print(f"yardstick: SDK paging {n} charges in {yard_s:.2f}s = {yard_rate:,.0f}/s", flush=True)
+    # A stricter reference: the SDK's raw_request (no typed objects), as the backfill reads.
+    t0, n, after = time.perf_counter(), 0, None
+    while True:
+        params = {"limit": 100, **({"starting_after": after} if after else {})}
+        page = client.raw_request("get", "/v1/charges", **params).data
+        n += len(page["data"])
+        if not page["has_more"]:
+            break
+        after = page["data"][-1]["id"]
+    raw_rate = n / (time.perf_counter() - t0)
+    print(f"reference: SDK raw_request paging = {raw_rate:,.0f}/s", flush=True)
 
     server = subprocess.Popen(
         [sys.executable, "-m", "gather.cli", "serve", "--port", str(port), "--workers", "2"],
@@ -174,7 +188,8 @@ def main() -> int:
         print(
             f"backfill: {args.charges} charges in {backfill_s:.2f}s = {backfill_rate:,.0f}/s "
             f"(runner's own rate {got['progress']['rate']:,.0f}/s); "
-            f"{backfill_rate / yard_rate:.0%} of the yardstick",
+            f"{backfill_rate / yard_rate:.0%} of the yardstick, "
+            f"{backfill_rate / raw_rate:.0%} of raw paging",
             flush=True,
         )
         sample = http.get(f"/api/models/{model.public_id}/records/o7").json()
@@ -187,44 +202,33 @@ def main() -> int:
             if (c := emu.get_charge(cid))["status"] == "succeeded" and not c["refunded"]
         ]
         w = min(args.webhooks, len(refundable))
-        pending: dict[str, int] = {}
         seen: dict[str, float] = {}
+        queue_ = list(refundable[:w])
         lock = threading.Lock()
-        done = threading.Event()
 
-        def watch():
-            poll = httpx.Client(
-                base_url=base, headers={"Authorization": f"Token {key}"}, timeout=30
-            )
-            while not done.is_set() or pending:
+        def lane():
+            api = httpx.Client(base_url=base, headers={"Authorization": f"Token {key}"}, timeout=30)
+            sdk = stripe.StripeClient(DEFAULT_KEY, base_addresses={"api": emu.url})
+            while True:
                 with lock:
-                    todo = list(pending.items())
-                if not todo:
-                    time.sleep(0.005)
-                    continue
-                for cid, i in todo:
-                    rec = poll.get(f"/api/models/{model.public_id}/records/o{i}").json()
+                    if not queue_:
+                        return
+                    i = queue_.pop(0)
+                cid = ids[i]
+                sdk.v1.refunds.create({"charge": cid, "amount": 1})
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline:
+                    rec = api.get(f"/api/models/{model.public_id}/records/o{i}").json()
                     if (rec.get("stripe_charge") or {}).get("amount_refunded") == 1:
-                        with lock:
-                            seen[cid] = time.time()
-                            pending.pop(cid, None)
+                        seen[cid] = time.time()
+                        break
+                    time.sleep(args.poll)
 
-        watcher = threading.Thread(target=watch)
-        watcher.start()
-        interval = 1.0 / args.rate
-        next_at = time.perf_counter()
-        for i in refundable[:w]:
-            cid = ids[i]
-            with lock:
-                pending[cid] = i
-            client.v1.refunds.create({"charge": cid, "amount": 1})
-            next_at += interval
-            time.sleep(max(0.0, next_at - time.perf_counter()))
-        deadline = time.monotonic() + 60
-        while pending and time.monotonic() < deadline:
-            time.sleep(0.05)
-        done.set()
-        watcher.join(timeout=70)
+        lanes = [threading.Thread(target=lane) for _ in range(args.lanes)]
+        for t in lanes:
+            t.start()
+        for t in lanes:
+            t.join()
         by_event_charge = {}
         for event in emu.events.items:
             if event["type"] == "charge.refunded":
@@ -235,6 +239,11 @@ def main() -> int:
             if cid and cid not in sent:
                 sent[cid] = d["sent_at"]
         lat = [seen[c] - sent[c] for c in seen if c in sent]
+        if args.verbose:
+            first = min(sent.values())
+            worst = sorted(((seen[c] - sent[c], sent[c] - first) for c in seen), reverse=True)
+            for latency, offset in worst[:15]:
+                print(f"  sent at +{offset:6.2f}s took {latency * 1000:6.0f} ms")
         missing = w - len(lat)
         p50, p95 = percentile(lat, 50), percentile(lat, 95)
         print(
@@ -245,12 +254,13 @@ def main() -> int:
         )
         failed = [d for d in emu.deliveries if d["status"] != 200]
         print(
-            f"\n| date | machine | db | charges | yardstick (SDK paging) | backfill | ratio "
-            f"| webhooks | p50 | p95 |\n|---|---|---|---|---|---|---|---|---|---|\n"
+            f"\n| date | machine | db | charges | yardstick (SDK paging) | raw paging | backfill "
+            f"| ratio | webhooks | p50 | p95 |\n|---|---|---|---|---|---|---|---|---|---|---|\n"
             f"| {datetime.now(UTC):%Y-%m-%d %H:%M} UTC | {platform.machine()} "
             f"{os.cpu_count()} cores, Python {platform.python_version()} | {args.db} "
-            f"| {args.charges:,} | {yard_rate:,.0f}/s | {backfill_rate:,.0f}/s "
-            f"| {backfill_rate / yard_rate:.2f} | {len(lat)}/{w} ({len(failed)} failed deliveries)"
+            f"| {args.charges:,} | {yard_rate:,.0f}/s | {raw_rate:,.0f}/s | {backfill_rate:,.0f}/s "
+            f"| {backfill_rate / yard_rate:.2f} (raw {backfill_rate / raw_rate:.2f}) "
+            f"| {len(lat)}/{w} ({len(failed)} failed deliveries)"
             f" | {p50 * 1000:.0f} ms | {p95 * 1000:.0f} ms |",
             flush=True,
         )
