@@ -7,6 +7,7 @@ import uuid
 import pytest
 import stripe
 from django.db import connection
+from huey import RedisHuey
 
 from gather.integrations.models import IntegrationTask
 from gather.integrations.stripe.models import StripeCharge
@@ -68,7 +69,9 @@ def test_guide_walkthrough_with_embedded_consumer(
 
 
 @pytest.mark.slow
-def test_killed_worker_resumes_from_checkpoint_on_redis(api, orders, worker_env, gather_worker):
+def test_killed_worker_resumes_from_checkpoint_on_redis(
+    request, api, orders, worker_env, gather_worker
+):
     """A real `gather worker` (Huey on Redis) is killed mid-backfill; the next one resumes."""
     from gather.integrations.runner import LEASE_SECONDS
     from gather.integrations.stripe.streams import PAGE_SIZE, PREFETCH_PAGES
@@ -79,6 +82,9 @@ def test_killed_worker_resumes_from_checkpoint_on_redis(api, orders, worker_env,
     integ = connect(api)
     task = add_task(api, integ["id"], orders.public_id)  # queued in this process's storage
     env = {"REDIS_URL": "redis://127.0.0.1:6379/0", "GATHER_HUEY_NAME": f"t{uuid.uuid4().hex}"}
+    request.addfinalizer(
+        lambda: RedisHuey(env["GATHER_HUEY_NAME"], url=env["REDIS_URL"]).storage.flush_all()
+    )
     first = gather_worker(**env)  # picks up the pending backfill at start-up
     wait_for(lambda: task_row(task["id"]).progress.get("synced", 0) >= 3000, timeout=60)
     os.kill(first.pid, signal.SIGKILL)
