@@ -264,6 +264,7 @@ class StripeEmulator:
         with self.lock:
             self.keys: set[str] = set(self.initial_keys)
             self.revoked: set[str] = set()
+            self.restricted: dict[str, tuple[str, ...]] = {}
             self.charges = _Collection()
             self.events = _Collection()
             self.refunds: dict[str, dict] = {}
@@ -286,6 +287,13 @@ class StripeEmulator:
         with self.lock:
             self.keys.add(key)
             self.revoked.discard(key)
+
+    def restrict_key(self, key: str, allowed: tuple[str, ...]) -> None:
+        """A restricted key (``rk_...``): requests outside the ``allowed`` path prefixes
+        answer 403 like Stripe's permission errors."""
+        with self.lock:
+            self.keys.add(key)
+            self.restricted[key] = tuple(allowed)
 
     def revoke_key(self, key: str) -> None:
         with self.lock:
@@ -660,7 +668,7 @@ class StripeEmulator:
                     return fault["kind"]
         return None
 
-    def authenticate(self, header: str | None) -> None:
+    def authenticate(self, header: str | None, path: str = "/v1/") -> None:
         if not header or not header.lower().startswith("bearer "):
             raise StripeError(
                 401,
@@ -677,6 +685,15 @@ class StripeEmulator:
             )
         if key not in self.keys:
             raise StripeError(401, "invalid_request_error", f"Invalid API Key provided: {hint}")
+        allowed = self.restricted.get(key)
+        if allowed is not None and not path.startswith(allowed):
+            raise StripeError(
+                403,
+                "invalid_request_error",
+                f"The provided key '{hint}' does not have the required permissions for this "
+                "endpoint on account 'acct_emulator'. Having more permissions would allow "
+                "this request to continue.",
+            )
 
     def route(self, method: str, path: str, params: dict):
         parts = [p for p in path.split("/") if p][1:]  # drop "v1"
@@ -876,7 +893,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         try:
-            emu.authenticate(self.headers.get("Authorization"))
+            emu.authenticate(self.headers.get("Authorization"), path)
             pairs = parse_qsl(split.query, keep_blank_values=True)
             if raw:
                 pairs += parse_qsl(raw.decode(), keep_blank_values=True)

@@ -241,3 +241,12 @@ def test_localstripe_backfill_listing_works_through_the_sdk(localstripe):
     }
     seen = [ch.id for ch in c.v1.charges.list({"limit": 3}).auto_paging_iter()]
     assert set(seen) == made and len(seen) == 7
+
+
+def test_emulator_restricted_key_gets_403_outside_its_permissions(stripe_emulator):
+    stripe_emulator.restrict_key("rk_test_charges", ("/v1/charges", "/v1/events"))
+    c = client(stripe_emulator, key="rk_test_charges")
+    c.v1.charges.list()
+    with pytest.raises(stripe.PermissionError) as exc:
+        c.v1.webhook_endpoints.create({"url": "http://x/y", "enabled_events": ["*"]})
+    assert "required permissions" in exc.value.user_message

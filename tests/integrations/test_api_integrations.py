@@ -234,3 +234,23 @@ def test_charge_client_uses_configured_api_base(stripe_env, settings):
     stripe_env.seed_charges(2)
     assert len(client.v1.charges.list().data) == 2
     assert isinstance(client, stripe.StripeClient)
+
+
+def test_restricted_key_without_webhook_permission_still_syncs(api, orders, stripe_env):
+    stripe_env.seed_charges(30)
+    stripe_env.restrict_key("rk_test_readonly", ("/v1/charges", "/v1/events"))
+    integ = connect(api, key="rk_test_readonly")
+    assert integ["key_hint"] == "rk_test_…only"
+    task = add_task(api, integ["id"], orders.public_id)
+    got = get_task(api, integ["id"], task["id"])
+    assert got["status"] == "live" and got["progress"]["synced"] == 30
+    assert got["keep_current"]["mode"] == "polling"
+    assert "does not have the required permissions" in got["keep_current"]["message"]
+
+
+def test_restricted_key_without_charges_permission_is_refused(api, stripe_env):
+    stripe_env.restrict_key("rk_test_nocharges", ("/v1/events",))
+    resp = api.post("/api/integrations", json={"type": "stripe", "secret_key": "rk_test_nocharges"})
+    assert resp.status_code == 422
+    assert resp.json()["error"]["code"] == "stripe_key_invalid"
+    assert "cannot read charges" in resp.json()["error"]["message"]

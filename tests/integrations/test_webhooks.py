@@ -173,3 +173,12 @@ def test_webhook_delivered_by_stripe_over_http(api, orders, stripe_env, live_ser
     c.v1.refunds.create({"charge": ids[2], "amount": 1})
     wait_for(lambda: api.get(f"{url}/9").json()["stripe_charge"]["amount_refunded"] == 1)
     assert [d["status"] for d in stripe_env.deliveries] == [200]
+
+
+def test_dispute_event_refreshes_its_charge(api, orders, stripe_env):
+    ids, integ, task, endpoint = _setup(api, orders, stripe_env)
+    stripe_env.create_dispute(ids[1])
+    event = _event(stripe_env, "charge.dispute.created", ids[1])
+    assert _post(integ["id"], event, endpoint["secret"]).status_code == 200
+    integration_id = task_row(task["id"]).integration_id
+    assert charge_get(integration_id=integration_id, charge_id=ids[1])["disputed"] is True
