@@ -28,13 +28,19 @@ CHARGE_FIELDS: dict[str, str] = {
     "metadata": "object",
 }
 
-_UPSERT = (
-    f"INSERT INTO {StripeCharge._meta.db_table} "
-    "(integration_id, charge_id, data, created, version) VALUES (%s, %s, %s, %s, %s) "
-    "ON CONFLICT (integration_id, charge_id) DO UPDATE SET "
-    "data = excluded.data, created = excluded.created, version = excluded.version "
-    f"WHERE {StripeCharge._meta.db_table}.version <= excluded.version"
-)
+_TABLE = StripeCharge._meta.db_table
+_ROW = "(%s, %s, %s, %s, %s)"
+
+
+def _upsert_sql(rows: int) -> str:
+    """One multi-row statement (a round trip per page), the same on both databases."""
+    return (
+        f"INSERT INTO {_TABLE} (integration_id, charge_id, data, created, version) "
+        f"VALUES {', '.join([_ROW] * rows)} "
+        "ON CONFLICT (integration_id, charge_id) DO UPDATE SET "
+        "data = excluded.data, created = excluded.created, version = excluded.version "
+        f"WHERE {_TABLE}.version <= excluded.version"
+    )
 
 
 def _ref(value):
@@ -77,18 +83,14 @@ def charges_upsert(*, integration_id: int, charges: list[dict], version: float) 
     if not charges:
         return
     adapt = connection.ops.adapt_json_value
-    rows = [
-        (
-            integration_id,
-            c["id"],
-            adapt(charge_project(c), None),
-            int(c.get("created") or 0),
-            version,
-        )
-        for c in charges
-    ]
+    # A charge twice in one statement would be an error on PostgreSQL: keep the last copy.
+    latest = {c["id"]: c for c in charges}
+    params: list = []
+    for c in latest.values():
+        created = int(c.get("created") or 0)
+        params += [integration_id, c["id"], adapt(charge_project(c), None), created, version]
     with connection.cursor() as cur:
-        cur.executemany(_UPSERT, rows)
+        cur.execute(_upsert_sql(len(latest)), params)
 
 
 def charge_get(*, integration_id: int, charge_id: str) -> dict | None:
