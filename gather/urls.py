@@ -16,7 +16,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("healthz", healthz, name="healthz"),
     path("webhooks/<slug:connector>/<slug:integration>", webhook_receive, name="webhook"),
-    path("settings/team/integrations", include("gather.web.integrations_urls")),
+    path("", include("gather.web.integrations_urls")),
     path("", include("gather.web.urls")),
 ]
 
