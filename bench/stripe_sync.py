@@ -271,6 +271,12 @@ def main() -> int:
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
         emu.stop()
+        if args.db == "postgres":
+            connections.close_all()
+            subprocess.run(
+                ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"DROP DATABASE {name}"],
+                check=False,
+            )
     return 0
 
 
