@@ -251,3 +251,28 @@ def test_emulator_restricted_key_gets_403_outside_its_permissions(stripe_emulato
     with pytest.raises(stripe.PermissionError) as exc:
         c.v1.webhook_endpoints.create({"url": "http://x/y", "enabled_events": ["*"]})
     assert "required permissions" in exc.value.user_message
+
+
+def test_emulator_control_endpoints_over_http(stripe_emulator):
+    import urllib.request
+
+    def control(action, body=None, method="POST"):
+        data = json.dumps(body or {}).encode() if method == "POST" else None
+        req = urllib.request.Request(
+            f"{stripe_emulator.url}/_emulator/{action}", data=data, method=method
+        )
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            return json.loads(resp.read())
+
+    assert control("seed", {"count": 250, "seed": 7}) == {"count": 250, "first": "ch_007000000000"}
+    control("faults", {"kind": "429", "count": 1})
+    with pytest.raises(stripe.RateLimitError):
+        client(stripe_emulator).v1.charges.list()
+    control("keys", {"key": "sk_test_x"})
+    client(stripe_emulator, key="sk_test_x").v1.charges.list()
+    control("keys", {"key": "sk_test_x", "revoke": True})
+    with pytest.raises(stripe.AuthenticationError):
+        client(stripe_emulator, key="sk_test_x").v1.charges.list()
+    assert control("stats", method="GET")["charges"] == 250
+    control("reset")
+    assert control("stats", method="GET")["charges"] == 0
