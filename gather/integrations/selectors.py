@@ -1,5 +1,7 @@
 """Reads of integrations and their tasks, scoped by team."""
 
+from django.conf import settings
+
 from gather.accounts.models import Team
 from gather.core.errors import NotFound
 from gather.records.models import DataModel
@@ -59,8 +61,6 @@ def task_out(task: IntegrationTask) -> dict:
 
 def integration_out(integration: Integration, *, with_tasks: bool = True) -> dict:
     connector = registry.connector(integration.type)
-    from django.conf import settings
-
     path = connector.webhook_path(integration) if connector else ""
     out = {
         "id": integration.public_id,

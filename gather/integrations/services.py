@@ -16,6 +16,7 @@ from gather.core.errors import Conflict, InvalidInput, NotFound, ValidationFaile
 from . import registry
 from .models import InboxEvent, Integration, IntegrationTask, TaskStatus
 from .registry import SyncError
+from .runner import MAX_ATTEMPTS, retry_delay
 
 log = logging.getLogger(__name__)
 
@@ -231,7 +232,7 @@ def inbox_process(*, event_pk: int) -> float | None:
                     status=TaskStatus.ERROR, error=exc.message
                 )
             return None
-        return min(300.0, 2.0 * 2**row.attempts) if row.attempts < 8 else None
+        return retry_delay(row.attempts) if row.attempts < MAX_ATTEMPTS else None
     updated = InboxEvent.objects.filter(pk=row.pk, processed_at__isnull=True).update(
         processed_at=now, attempts=row.attempts + 1, error=""
     )

@@ -3,6 +3,7 @@
 import pytest
 from huey.contrib.djhuey import HUEY
 
+from tests.e2e.conftest import database_url
 from tests.emulators.fixtures import (  # noqa: F401
     _emulator_server,
     _localstripe_server,
@@ -30,16 +31,6 @@ def stripe_env(settings, stripe_emulator, transactional_db, immediate_tasks):  #
     return stripe_emulator
 
 
-def _database_url() -> str:
-    from django.db import connection
-
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
 @pytest.fixture
 def gather_worker(transactional_db, settings):
     """Start real ``gather worker`` processes on the test database; stopped by PID."""
@@ -52,7 +43,7 @@ def gather_worker(transactional_db, settings):
     def start(**env):
         full = {
             **os.environ,
-            "DATABASE_URL": _database_url(),
+            "DATABASE_URL": database_url(),
             "GATHER_STRIPE_API_BASE": settings.STRIPE_API_BASE,
             "GATHER_PUBLIC_URL": settings.PUBLIC_URL,
             "GATHER_LOG_LEVEL": "WARNING",

@@ -11,7 +11,7 @@ from django.conf import settings
 
 from gather.core.crypto import decrypt, encrypt
 from gather.core.errors import GatherError, ValidationFailed
-from gather.integrations.registry import Connector, OptionSpec, SyncError, TaskType
+from gather.integrations.registry import Connector, OptionSpec, TaskType
 from gather.query.joins import JoinSpec
 
 from .client import describe, get, key_hint, stripe_client, translate
@@ -305,6 +305,3 @@ def charge_join_for_model(model) -> JoinSpec | None:
         record_field=task.options.get("charge_id_field", "stripe_charge_id"),
         fields=dict(CHARGE_FIELDS),
     )
-
-
-__all__ = ["StripeConnector", "SyncStripeCharges", "SyncError", "charge_join_for_model"]
