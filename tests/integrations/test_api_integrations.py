@@ -254,3 +254,12 @@ def test_restricted_key_without_charges_permission_is_refused(api, stripe_env):
     assert resp.status_code == 422
     assert resp.json()["error"]["code"] == "stripe_key_invalid"
     assert "cannot read charges" in resp.json()["error"]["message"]
+
+
+def test_deleting_the_target_model_deletes_the_task_and_its_endpoint(api, orders, stripe_env):
+    integ = connect(api)
+    add_task(api, integ["id"], orders.public_id)
+    assert len(stripe_env.endpoints) == 1
+    assert api.delete(f"/api/models/{orders.public_id}").status_code == 204
+    assert stripe_env.endpoints == {}
+    assert api.get(f"/api/integrations/{integ['id']}").json()["tasks"] == []
