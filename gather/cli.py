@@ -24,8 +24,13 @@ def cmd_migrate(args) -> int:
 
 def cmd_init(args) -> int:
     _django()
+    from django.core.management import call_command
+
     from gather.accounts.services import user_init
     from gather.core.errors import GatherError
+
+    # The first command on a new machine: bring the database up to date first.
+    call_command("migrate", interactive=False, verbosity=0)
 
     try:
         user, team, created = user_init(
