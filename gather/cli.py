@@ -76,7 +76,10 @@ def cmd_worker(args) -> int:
 
 
 def _default_workers() -> int:
-    return max(2, (os.cpu_count() or 1) * 2 + 1)
+    # Requests are CPU-bound Python between short database round trips: one process per
+    # core, with threads (--threads) to overlap the waits. More processes than cores only
+    # added context switches in bench/ingest.py (docs/BENCHMARKS.md, "Ingest").
+    return max(2, os.cpu_count() or 1)
 
 
 def cmd_serve(args) -> int:
