@@ -10,6 +10,15 @@ from .fields import combine, value_type
 from .models import DataModel, Field, FieldType
 
 # Keyed by (pk, Model ID): a primary key alone can come back after a rollback.
+# Python types of parsed JSON -> catalogue type (text is inspected by value_type).
+_TYPE_OF = {
+    bool: FieldType.BOOLEAN,
+    int: FieldType.NUMBER,
+    float: FieldType.NUMBER,
+    dict: FieldType.OBJECT,
+    list: FieldType.OBJECT,
+}
+
 _known: dict[tuple[int, str], dict[str, str]] = {}
 
 
@@ -36,7 +45,10 @@ def observe(model: DataModel, datas: list[dict]) -> None:
             current = wanted.get(name, known.get(name))
             if current == FieldType.STRING:
                 continue  # text absorbs every other type: nothing to learn
-            seen = value_type(value)
+            kind = type(value)
+            seen = value_type(value) if kind is str else _TYPE_OF.get(kind) or value_type(value)
+            if seen == current or (seen is None and current is not None):
+                continue
             new = combine(current, seen)
             if new is None:
                 new = known.get(name, FieldType.STRING)

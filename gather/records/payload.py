@@ -81,6 +81,9 @@ def parse_form(items: list[tuple[str, str]]) -> dict:
     return result
 
 
+_SCALARS = (int, bool, type(None))
+
+
 def check_finite(value, depth: int = 0) -> None:
     """Reject what no database can store faithfully: non-finite numbers, NUL characters
     (PostgreSQL's jsonb refuses them) and absurd nesting."""
@@ -96,7 +99,13 @@ def check_finite(value, depth: int = 0) -> None:
         for k, v in value.items():
             if "\x00" in k:
                 raise InvalidInput("Field names cannot contain the NUL character (\\u0000).")
-            check_finite(v, depth + 1)
+            # The common leaves inline: this runs for every value of every record.
+            kind = type(v)
+            if kind is str:
+                if "\x00" in v:
+                    raise InvalidInput("Text cannot contain the NUL character (\\u0000).")
+            elif kind not in _SCALARS:
+                check_finite(v, depth + 1)
     elif isinstance(value, list):
         for v in value:
             check_finite(v, depth + 1)
