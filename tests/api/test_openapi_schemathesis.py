@@ -83,3 +83,24 @@ def test_openapi_models_and_records_conform(case, team, key, wsgi_in_test_transa
     if case.path_parameters and "model" in case.path_parameters:
         case.path_parameters["model"] = "orders"
     case.call_and_validate(headers={"Authorization": f"Token {key}"}, checks=CHECKS)
+
+
+def test_openapi_documents_every_records_endpoint_with_examples_and_errors(db):
+    from django.test import Client
+
+    client = Client()
+    assert client.get("/api/docs").status_code == 200
+    paths = client.get("/api/openapi.json").json()["paths"]
+    records = "/api/models/{model}/records"
+    upsert = paths[records]["post"]
+    assert {"200", "201", "400", "401", "404", "413", "415"} <= set(upsert["responses"])
+    body = upsert["requestBody"]["content"]
+    assert body["application/x-www-form-urlencoded"]["example"]["id"] == "1234"
+    assert "example" in body["application/json"]
+    batch = paths[records + "/batch"]["post"]
+    assert {"200", "400", "401", "404", "413", "415"} <= set(batch["responses"])
+    assert set(batch["requestBody"]["content"]) == {"application/json", "application/x-ndjson"}
+    one = paths[records + "/{record_id}"]
+    assert {"200", "401", "404"} <= set(one["get"]["responses"])
+    assert {"204", "401", "404"} <= set(one["delete"]["responses"])
+    assert {"get", "patch", "delete"} <= set(paths["/api/models/{model}"])
