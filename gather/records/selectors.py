@@ -3,7 +3,7 @@
 import base64
 
 import orjson
-from django.db.models import Count, Q
+from django.db.models import Count
 
 from gather.accounts.models import Team
 from gather.core.errors import InvalidInput, NotFound
@@ -18,7 +18,13 @@ MAX_LIMIT = 500
 def model_get(*, team: Team, ref: str) -> DataModel:
     """A team's model by Model ID or slug; another team's model does not exist."""
     # One query on the hot path: a Model ID wins over a slug that happens to equal it.
-    candidates = list(DataModel.objects.filter(Q(public_id=ref) | Q(slug=ref), team=team)[:2])
+    candidates = list(
+        DataModel.objects.raw(
+            "SELECT * FROM gather_model WHERE team_id = %s AND (public_id = %s OR slug = %s)"
+            " LIMIT 2",
+            [team.pk, ref, ref],
+        )
+    )
     model = next((m for m in candidates if m.public_id == ref), None)
     if model is None and candidates:
         model = candidates[0]

@@ -119,3 +119,16 @@ def test_auth_revoked_key_is_401_at_once(api, team, orders):
     assert resp.status_code == 401
     assert not Record.objects.filter(model=orders).exists()
     assert api.get(f"/api/models/{orders.public_id}").status_code == 401
+
+
+def test_auth_last_used_at_is_written_at_most_once_a_minute(api, team, orders):
+    from datetime import timedelta
+
+    api.get(f"/api/models/{orders.public_id}")
+    first = ApiKey.objects.get(team=team).last_used_at
+    assert first is not None
+    api.get(f"/api/models/{orders.public_id}")
+    assert ApiKey.objects.get(team=team).last_used_at == first
+    ApiKey.objects.filter(team=team).update(last_used_at=first - timedelta(minutes=5))
+    api.get(f"/api/models/{orders.public_id}")
+    assert ApiKey.objects.get(team=team).last_used_at > first
