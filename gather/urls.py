@@ -14,6 +14,7 @@ def healthz(request):
 urlpatterns = [
     path("api/", api.urls),
     path("healthz", healthz, name="healthz"),
+    path("", include("gather.web.settings_urls")),
     path("", include("gather.web.urls")),
 ]
 

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from gather.core.errors import InvalidInput, NotFound
+from gather.core.errors import Conflict, InvalidInput, NotFound
 
 from .models import ApiKey, Invite, Membership, Team
 
@@ -16,7 +16,7 @@ KEY_PREFIX = "gth_"
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 
 
-def _sha256(text: str) -> str:
+def sha256_hex(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -29,6 +29,15 @@ def team_create(*, name: str, owner=None) -> Team:
         if owner is not None:
             Membership.objects.create(team=team, user=owner)
     return team
+
+
+def user_create(*, email: str, password: str):
+    """A new user (no team yet: they join one through an invite)."""
+    User = get_user_model()
+    email = email.strip().lower()
+    if User.objects.filter(username=email).exists():
+        raise Conflict("An account with this email exists; sign in instead.", field="email")
+    return User.objects.create_user(username=email, email=email, password=password)
 
 
 def user_init(*, email: str, password: str, team_name: str | None = None):
@@ -57,7 +66,7 @@ def apikey_create(*, team: Team, name: str = "", created_by=None) -> tuple[ApiKe
         team=team,
         name=(name or "API key").strip()[:200],
         prefix=secret[: len(KEY_PREFIX) + 6],
-        key_hash=_sha256(secret),
+        key_hash=sha256_hex(secret),
         created_by=created_by,
     )
     return key, secret
@@ -69,7 +78,7 @@ def apikey_authenticate(*, secret: str) -> ApiKey | None:
         return None
     key = (
         ApiKey.objects.select_related("team")
-        .filter(key_hash=_sha256(secret), revoked_at__isnull=True)
+        .filter(key_hash=sha256_hex(secret), revoked_at__isnull=True)
         .first()
     )
     if key is None:
@@ -98,7 +107,7 @@ def invite_create(*, team: Team, email: str, invited_by=None) -> tuple[Invite, s
         raise InvalidInput("A valid email address is required.", field="email")
     token = secrets.token_urlsafe(24)
     invite = Invite.objects.create(
-        team=team, email=email, token_hash=_sha256(token), invited_by=invited_by
+        team=team, email=email, token_hash=sha256_hex(token), invited_by=invited_by
     )
     return invite, token
 
@@ -107,7 +116,7 @@ def invite_accept(*, token: str, user) -> Team:
     with transaction.atomic():
         invite = (
             Invite.objects.select_for_update()
-            .filter(token_hash=_sha256(token), accepted_at__isnull=True)
+            .filter(token_hash=sha256_hex(token), accepted_at__isnull=True)
             .first()
         )
         if invite is None:

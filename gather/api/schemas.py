@@ -67,4 +67,18 @@ class RecordPage(Schema):
     total: int | None = None
 
 
+class BatchItemOut(Schema):
+    index: int = Field(..., description="Position of the item in the request.")
+    status: int = Field(..., description="201 created, 200 merged, 4xx not stored.")
+    id: str | None = Field(None, description="The record's ID when the item was stored.")
+    error: ErrorBody | None = None
+
+
+class BatchOut(Schema):
+    created: int
+    updated: int
+    failed: int
+    results: list[BatchItemOut]
+
+
 ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut}

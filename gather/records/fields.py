@@ -55,6 +55,8 @@ def field_name_problem(name: str) -> str | None:
         return f"Field names are at most {MAX_FIELD_NAME} characters."
     if any(ch in name for ch in ".[]"):
         return "Field names cannot contain '.', '[' or ']' (they address nested values)."
+    if any(ch in name for ch in '"\\'):
+        return "Field names cannot contain double quotes or backslashes."
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
         return "Field names cannot contain control characters."
     return None

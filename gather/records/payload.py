@@ -82,13 +82,20 @@ def parse_form(items: list[tuple[str, str]]) -> dict:
 
 
 def check_finite(value, depth: int = 0) -> None:
-    """Reject non-finite floats and absurd nesting anywhere in a payload."""
+    """Reject what no database can store faithfully: non-finite numbers, NUL characters
+    (PostgreSQL's jsonb refuses them) and absurd nesting."""
     if depth > MAX_DEPTH:
         raise InvalidInput(f"Values nest deeper than {MAX_DEPTH} levels.")
     if isinstance(value, float) and not math.isfinite(value):
         raise InvalidInput("Numbers must be finite.")
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise InvalidInput("Text cannot contain the NUL character (\\u0000).")
+        return
     if isinstance(value, dict):
-        for v in value.values():
+        for k, v in value.items():
+            if "\x00" in k:
+                raise InvalidInput("Field names cannot contain the NUL character (\\u0000).")
             check_finite(v, depth + 1)
     elif isinstance(value, list):
         for v in value:

@@ -4,7 +4,14 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from gather.accounts.models import Team
-from gather.core.errors import Conflict, InvalidInput, NotFound, ValidationFailed
+from gather.core.errors import (
+    Conflict,
+    GatherError,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    ValidationFailed,
+)
 from gather.query.joins import joined_values, joins_for_model
 
 from . import catalogue
@@ -176,3 +183,49 @@ def record_delete(*, team: Team, model: DataModel, key: str) -> None:
     deleted, _ = Record.objects.filter(model=model, key=key).delete()
     if not deleted:
         raise NotFound(f"No record {key!r} in model {model.name!r}.")
+
+
+MAX_BATCH = 10_000
+
+
+def record_upsert_batch(*, team: Team, model: DataModel, items: list) -> dict:
+    """Upsert many records in one statement; each item gets its own result.
+
+    ``items`` holds payloads, or ``GatherError`` instances for items that could not even
+    be parsed (NDJSON lines). Invalid items are reported and skipped; the valid ones are
+    merged in order per ID and written together, atomically.
+    """
+    if len(items) > MAX_BATCH:
+        raise PayloadTooLarge(f"A batch holds at most {MAX_BATCH:,} records (got {len(items):,}).")
+    results: list[dict] = []
+    merged: dict[str, dict] = {}
+    first_index: dict[str, int] = {}
+    for index, payload in enumerate(items):
+        try:
+            if isinstance(payload, GatherError):
+                raise payload
+            key = record_validate(model, payload)
+        except GatherError as exc:
+            results.append({"index": index, "status": exc.status, **exc.as_dict()})
+            continue
+        if key in merged:
+            merged[key].update(payload)
+        else:
+            merged[key] = dict(payload)
+            first_index[key] = index
+        results.append({"index": index, "id": key})
+    if merged:
+        catalogue.observe(model, list(merged.values()))
+        created = dialect().upsert_many(model_id=model.pk, items=list(merged.items()))
+    else:
+        created = {}
+    counts = {"created": 0, "updated": 0, "failed": 0}
+    for result in results:
+        key = result.get("id")
+        if key is None:
+            counts["failed"] += 1
+            continue
+        is_new = created.get(key, False) and first_index[key] == result["index"]
+        result["status"] = 201 if is_new else 200
+        counts["created" if is_new else "updated"] += 1
+    return {**counts, "results": results}

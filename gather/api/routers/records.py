@@ -4,7 +4,7 @@ from urllib.parse import parse_qsl
 
 from ninja import Router, Status
 
-from gather.api.schemas import ERRORS, ErrorOut, RecordOut, RecordPage
+from gather.api.schemas import ERRORS, BatchOut, ErrorOut, RecordOut, RecordPage
 from gather.core.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from gather.query import engine
 from gather.query.spec import spec_from_json, spec_from_params
@@ -173,6 +173,73 @@ QUERY_BODY = {
         },
     }
 }
+
+
+MAX_BATCH_BYTES = 16 * 1024 * 1024
+NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
+
+BATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {"type": "array", "items": {"type": "object"}, "maxItems": 10000},
+                "example": [
+                    {"id": "1234", "amount": 75, "stripe_charge_id": "ch_4567"},
+                    {"id": "1235", "amount": 120},
+                ],
+            },
+            "application/x-ndjson": {
+                "schema": {"type": "string"},
+                "example": '{"id": "1234", "amount": 75}\n{"id": "1235", "amount": 120}\n',
+            },
+        },
+    }
+}
+
+
+def batch_items(request) -> list:
+    kind = media_type(request)
+    body = read_body(request, MAX_BATCH_BYTES)
+    if kind in NDJSON_TYPES:
+        items: list = []
+        for number, line in enumerate(body.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                items.append(parse_json(line))
+            except InvalidInput as exc:
+                exc.message = f"Line {number}: {exc.message}"
+                items.append(exc)
+            if len(items) > services.MAX_BATCH:
+                break
+        return items
+    if kind in JSON_TYPES or kind.endswith("+json"):
+        items = parse_json(body)
+        if not isinstance(items, list):
+            raise InvalidInput("A batch is a JSON array of records (or NDJSON).")
+        return items
+    raise UnsupportedMediaType(
+        "Send batches as application/json (an array) or application/x-ndjson"
+        f" (got {kind or 'no Content-Type'})."
+    )
+
+
+@router.post(
+    "/{model}/records/batch",
+    response={200: BatchOut, **ERRORS, 413: ErrorOut, 415: ErrorOut},
+    openapi_extra=BATCH_BODY,
+)
+def upsert_batch(request, model: str):
+    """Create or merge up to 10,000 records at once; each item gets its own result.
+
+    Items with the same ID apply in order. An invalid item is reported (with the
+    contract's error body) and skipped; it does not stop the others. A 200 means every
+    valid item is committed.
+    """
+    team = request.auth.team
+    obj = selectors.model_get(team=team, ref=model)
+    return services.record_upsert_batch(team=team, model=obj, items=batch_items(request))
 
 
 @router.get(
