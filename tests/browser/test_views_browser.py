@@ -68,7 +68,23 @@ def push_orders(base: str, team) -> str:
 
 def test_views_walkthrough(signed_in, live_server, tmp_path):
     page, team = signed_in
-    push_orders(live_server.url, team)
+    base = live_server.url
+
+    # Settings → Data models → Add New Model; Settings → Developer → API key.
+    page.goto(f"{base}/settings/team/models")
+    page.fill("#add-model input[name=name]", "Orders")
+    page.fill("#add-model input[name=id_field]", "id")
+    page.click("button:has-text('Add New Model')")
+    page.wait_for_url("**/settings/team/models/mdl_*")
+    model_id = page.url.rsplit("/", 1)[1]
+    page.goto(f"{base}/settings/team/developer")
+    page.fill("input[name=name]", "backend")
+    page.click("button:has-text('Create API key')")
+    key = page.locator("#new-key").inner_text()
+    with httpx.Client(base_url=base, headers={"Authorization": f"Token {key}"}) as http:
+        for order in ORDERS:
+            resp = http.post(f"/api/models/{model_id}/records", data=order)
+            assert resp.status_code == 201, resp.text
 
     # Add View: a name and the Orders model.
     page.goto(f"{live_server.url}/views")
