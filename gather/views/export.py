@@ -11,15 +11,18 @@ from .cells import cell_text, cell_value
 from .selectors import records_all
 
 # Text a spreadsheet would run as a formula (OWASP "CSV injection"); numbers stay as they are.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = "=+-@\t\r"
 NUMBER = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
 
 
 def csv_cell(value) -> str:
-    text = cell_text(value)
-    if isinstance(value, str) and text.startswith(FORMULA_START) and not NUMBER.match(text):
-        return "'" + text
-    return text
+    if value is None:
+        return ""
+    if type(value) is str:
+        if value and value[0] in FORMULA_START and not NUMBER.match(value):
+            return "'" + value
+        return value
+    return cell_text(value)
 
 
 class _Line:
