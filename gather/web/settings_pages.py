@@ -18,6 +18,9 @@ from gather.records.models import FieldType
 from .forms import ApiKeyForm, InviteForm, ModelForm, RenameForm, SignupForm
 from .middleware import SESSION_TEAM
 
+NEW_KEY = "new_api_key"
+NEW_INVITE = "new_invite_link"
+
 
 def _team(request):
     if request.team is None:
@@ -139,12 +142,14 @@ def model_delete(request, model_id: str):
 def developer(request):
     team = _team(request)
     form = ApiKeyForm(request.POST or None)
-    secret = None
     if request.method == "POST" and form.is_valid():
-        key, secret = account_services.apikey_create(
+        _, secret = account_services.apikey_create(
             team=team, name=form.cleaned_data["name"], created_by=request.user
         )
-        form = ApiKeyForm()
+        # Shown once, on the page the redirect lands on; a reload does not create another.
+        request.session[NEW_KEY] = secret
+        return redirect("settings-developer")
+    secret = request.session.pop(NEW_KEY, None) if request.method == "GET" else None
     models = record_selectors.model_list(team=team)
     return render(
         request,
@@ -181,17 +186,17 @@ def apikey_revoke(request, key_id: int):
 def members(request):
     team = _team(request)
     form = InviteForm(request.POST or None)
-    link = None
     if request.method == "POST" and form.is_valid():
         try:
-            invite, token = account_services.invite_create(
+            _, token = account_services.invite_create(
                 team=team, email=form.cleaned_data["email"], invited_by=request.user
             )
         except GatherError as exc:
             _apply_error(form, exc)
         else:
-            link = request.build_absolute_uri(f"/invite/{token}")
-            form = InviteForm()
+            request.session[NEW_INVITE] = request.build_absolute_uri(f"/invite/{token}")
+            return redirect("settings-members")
+    link = request.session.pop(NEW_INVITE, None) if request.method == "GET" else None
     return render(
         request,
         "settings/members.html",

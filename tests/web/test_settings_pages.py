@@ -86,7 +86,7 @@ def test_other_teams_model_is_404(member, other_team):
 
 
 def test_developer_page_shows_a_new_key_once_then_only_its_prefix(member, team):
-    resp = member.post("/settings/team/developer", {"name": "backend"})
+    resp = member.post("/settings/team/developer", {"name": "backend"}, follow=True)
     secret = re.search(rb'id="new-key">(gth_[^<]+)<', resp.content).group(1).decode()
     assert ApiKey.objects.get(team=team).prefix == secret[:10]
     again = member.get("/settings/team/developer")
@@ -113,7 +113,7 @@ def test_other_teams_key_cannot_be_revoked(member, other_team):
 
 
 def test_invite_link_joins_a_new_user_once(member, team):
-    resp = member.post("/settings/team/members", {"email": "friend@example.com"})
+    resp = member.post("/settings/team/members", {"email": "friend@example.com"}, follow=True)
     link = re.search(rb'id="invite-link">([^<]+)<', resp.content).group(1).decode()
     path = link.split("testserver", 1)[1]
     newcomer = Client()
