@@ -140,6 +140,10 @@ def test_views_walkthrough(signed_in, live_server, tmp_path):
     page.wait_for_function("!location.search.includes('q=')")
     wait_idle(page)
     assert grid_ids(page) == ["1005", "1002", "1001"]
+    page.fill("input[name=q]", "ov")  # Lovelace, Liskov
+    page.wait_for_url("**q=ov**")
+    wait_idle(page)
+    assert grid_ids(page) == ["1005", "1001"]
 
     # Hide a column.
     page.click("summary:has-text('Columns')")
@@ -153,7 +157,8 @@ def test_views_walkthrough(signed_in, live_server, tmp_path):
     page.wait_for_url(view_url)
     assert page.locator(".messages").inner_text().startswith("Saved")
     page.reload()
-    assert grid_ids(page) == ["1005", "1002", "1001"]
+    assert grid_ids(page) == ["1005", "1001"]
+    assert page.locator("input[name=q]").input_value() == "ov"
     assert page.locator(".chip").all_inner_texts() == ["status is paid"]
     assert page.locator("th[data-path=meta]").count() == 0
     assert page.locator(".unsaved").count() == 0
@@ -166,7 +171,12 @@ def test_views_walkthrough(signed_in, live_server, tmp_path):
     info.value.save_as(path)
     rows = list(csv.reader(io.StringIO(path.read_text())))
     assert rows[0] == [h for h in heads if h != "meta"]
-    assert [r[0] for r in rows[1:]] == ["1005", "1002", "1001"]
+    assert [r[0] for r in rows[1:]] == ["1005", "1001"]
+    first = dict(zip(rows[0], rows[1], strict=True))
+    assert first["customer"] == "Barbara Liskov"
+    assert first["amount"] == "500"
+    assert first["status"] == "paid"
+    assert first["created"] == "2026-11-24T08:05:00Z"
 
     # Click a row: the record page with every field.
     page.locator("table.grid tbody tr[data-href]").first.locator("td").nth(2).click()
