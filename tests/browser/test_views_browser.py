@@ -264,6 +264,10 @@ def test_views_grid_reads_without_javascript(views_browser, live_server):
     page.click("th[data-path=amount] a")
     assert grid_ids(page) == ["1004", "1001", "1002"]
     shot(page, "08-no-js")
+    page.click("button:has-text('Save')")
+    page.goto(f"{live_server.url}/views/{view.public_id}")
+    assert grid_ids(page) == ["1004", "1001", "1002"]
+    assert page.locator(".chip").all_inner_texts() == ["amount < 300"]
     context.close()
 
 
