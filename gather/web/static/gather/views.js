@@ -25,7 +25,7 @@
 
   // ---- navigation without full reloads ---------------------------------------------------
   let pending = null;
-  async function navigate(url, { push = true, keepFocus = false } = {}) {
+  async function navigate(url, { push = true, replace = false, keepFocus = false } = {}) {
     const r = root();
     if (!r) { window.location.href = url; return; }
     if (pending) pending.abort();
@@ -47,7 +47,8 @@
     if (!fresh) { window.location.href = response.url || url; return; }
     r.replaceWith(fresh);
     document.title = doc.title;
-    if (push) history.pushState({ pjax: true }, "", response.url || url);
+    if (replace) history.replaceState({ pjax: true }, "", response.url || url);
+    else if (push) history.pushState({ pjax: true }, "", response.url || url);
     enhance(fresh);
     if (focusName) {
       const again = fresh.querySelector(`[name="${focusName}"]`);
@@ -244,7 +245,9 @@
       timer = setTimeout(() => {
         const params = stateParams();
         if (input.value.trim()) params.set("q", input.value); else params.delete("q");
-        navigate(viewUrl(params), { keepFocus: true });
+        // typing refines one search: one history entry, not one per pause
+        const typing = new URLSearchParams(window.location.search).has("q") && input.value.trim();
+        navigate(viewUrl(params), { keepFocus: true, replace: Boolean(typing) });
       }, 350);
     });
   }
