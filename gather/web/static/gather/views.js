@@ -33,15 +33,17 @@
     r.classList.add("loading");
     const active = document.activeElement;
     const focusName = keepFocus && active && active.name ? active.name : null;
-    const caret = focusName && active.selectionStart != null ? active.selectionStart : null;
-    let response;
+    let caret = focusName && active.selectionStart != null ? active.selectionStart : null;
+    let response, html;
     try {
       response = await fetch(url, { headers: { "X-Requested-With": "fetch" }, signal: pending.signal });
+      html = await response.text();
     } catch (err) {
       if (err.name !== "AbortError") window.location.href = url;
       return;
     }
-    const html = await response.text();
+    const typed = focusName && document.activeElement === active ? active.value : null;
+    if (typed != null && active.selectionStart != null) caret = active.selectionStart;
     const doc = new DOMParser().parseFromString(html, "text/html");
     const fresh = doc.getElementById("view-root");
     if (!fresh) { window.location.href = response.url || url; return; }
@@ -53,6 +55,12 @@
     if (focusName) {
       const again = fresh.querySelector(`[name="${focusName}"]`);
       if (again) {
+        if (typed != null && again.value !== typed) {
+          // the user kept typing while the page loaded: keep it, and search again for it
+          const changed = again.value.trim() !== typed.trim();
+          again.value = typed;
+          if (changed) again.dispatchEvent(new Event("input", { bubbles: true }));
+        }
         again.focus();
         if (caret != null && again.setSelectionRange) again.setSelectionRange(caret, caret);
       }
