@@ -32,6 +32,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--sort", default="", help="e.g. -amount (default: newest first)")
+    parser.add_argument("--batch", type=int, default=None, help="records per keyset page")
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     password = os.environ.get("BENCH_PASSWORD", "bench-password")
@@ -57,14 +58,15 @@ def main() -> None:
     tracemalloc.start()
     began = time.perf_counter()
     rows = size = 0
-    for line in view_csv(team=team, model=model, spec=spec, columns=columns):
+    for line in view_csv(team=team, model=model, spec=spec, columns=columns, batch=args.batch):
         rows += 1
         size += len(line)
     took = time.perf_counter() - began
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     print(
-        f"sort={args.sort or 'default'} rows={rows - 1} bytes={size} seconds={took:.1f} "
+        f"sort={args.sort or 'default'} batch={args.batch or 'default'} rows={rows - 1} "
+        f"bytes={size} seconds={took:.1f} "
         f"rows/s={(rows - 1) / took:,.0f} "
         f"peak_heap_mib={peak / 2**20:.1f}"
     )

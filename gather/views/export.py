@@ -41,9 +41,12 @@ def csv_lines(columns: list[str], records: Iterable[dict]) -> Iterator[str]:
         yield writer.writerow([csv_cell(cell_value(record, path)) for path in columns])
 
 
-def view_csv(*, team: Team, model, spec: QuerySpec, columns: list[str]) -> Iterator[str]:
+def view_csv(
+    *, team: Team, model, spec: QuerySpec, columns: list[str], batch: int | None = None
+) -> Iterator[str]:
     """The CSV text of every record the spec matches, produced a batch at a time."""
-    return csv_lines(columns, records_all(team=team, model=model, spec=spec))
+    extra = {"batch": batch} if batch else {}
+    return csv_lines(columns, records_all(team=team, model=model, spec=spec, **extra))
 
 
 def csv_filename(name: str) -> str:
