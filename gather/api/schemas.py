@@ -3,7 +3,7 @@
 from typing import Any
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ErrorBody(Schema):
@@ -51,7 +51,9 @@ class ModelList(Schema):
     data: list[ModelOut]
 
 
-class RecordOut(Schema):
+class RecordOut(BaseModel):
+    # A plain pydantic model: ninja's Schema reads attributes through a getter that
+    # drops extra keys, and joined objects (e.g. "stripe_charge") are extra keys.
     model_config = ConfigDict(extra="allow")
     id: str = Field(..., examples=["1234"])
     data: dict[str, Any] = Field(

@@ -18,8 +18,8 @@ def shot(page, name: str) -> None:
         page.screenshot(path=f"{SHOTS}/{name}.png", full_page=True)
 
 
-def test_settings_walkthrough_in_the_browser(views_browser, views_browser_page, live_server):
-    page, base = views_browser_page, live_server.url
+def test_settings_walkthrough_in_the_browser(browser, browser_page, live_server):
+    page, base = browser_page, live_server.url
     page.goto(f"{base}/signup")
     page.fill("input[name=email]", "lead@acme.test")
     page.fill("input[name=password]", "a long passphrase")
@@ -77,7 +77,7 @@ def test_settings_walkthrough_in_the_browser(views_browser, views_browser_page, 
     page.fill("input[name=email]", "mate@acme.test")
     page.click("button:has-text('Create invite link')")
     link = page.locator("#invite-link").inner_text()
-    other = views_browser.new_context().new_page()
+    other = browser.new_context().new_page()
     other.goto(link)
     other.fill("input[name=password]", "another long passphrase")
     other.click("button:has-text('Create account and join')")

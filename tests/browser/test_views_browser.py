@@ -44,10 +44,10 @@ def wait_idle(page) -> None:
 
 
 @pytest.fixture
-def signed_in(views_browser_page, live_server):
+def signed_in(browser_page, live_server):
     team = make_team("Acme")
     user = make_user(team, email="cs@acme.test", password=PASSWORD)
-    page = views_browser_page
+    page = browser_page
     page.goto(f"{live_server.url}/login")
     page.fill("input[name=username]", user.email)
     page.fill("input[name=password]", PASSWORD)
@@ -237,7 +237,7 @@ def test_views_or_group_and_shift_click_sort(signed_in, live_server):
     assert grid_ids(page) == ["1005", "1003"]
 
 
-def test_views_grid_reads_without_javascript(views_browser, live_server):
+def test_views_grid_reads_without_javascript(browser, live_server):
     team = make_team("Acme")
     user = make_user(team, email="nojs@acme.test", password=PASSWORD)
     push_orders(live_server.url, team)
@@ -245,7 +245,7 @@ def test_views_grid_reads_without_javascript(views_browser, live_server):
     from gather.views.services import view_create
 
     view = view_create(team=team, name="Orders", model=model_get(team=team, ref="orders"))
-    context = views_browser.new_context(java_script_enabled=False)
+    context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(f"{live_server.url}/login")
     page.fill("input[name=username]", user.email)
