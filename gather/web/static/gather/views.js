@@ -273,9 +273,9 @@
     const list = scope.querySelector(".column-list");
     if (list) dragSort(list, "li[data-path]", () => {}, false);
     // one open pop-over at a time
-    scope.querySelectorAll("details.pop, details.menu").forEach((d) => {
+    scope.querySelectorAll("details.pop, details.view-menu").forEach((d) => {
       d.addEventListener("toggle", () => {
-        if (d.open) scope.querySelectorAll("details.pop[open], details.menu[open]")
+        if (d.open) scope.querySelectorAll("details.pop[open], details.view-menu[open]")
           .forEach((o) => { if (o !== d) o.open = false; });
       });
     });
@@ -288,7 +288,7 @@
       if (search) { e.preventDefault(); search.focus(); search.select(); }
       return;
     }
-    if (e.key === "Escape") document.querySelectorAll("details.pop[open], details.menu[open]")
+    if (e.key === "Escape") document.querySelectorAll("details.pop[open], details.view-menu[open]")
       .forEach((d) => { d.open = false; });
   });
 
