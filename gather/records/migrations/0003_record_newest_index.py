@@ -4,14 +4,13 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('records', '0002_query_functions'),
+        ("records", "0002_query_functions"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='record',
-            index=models.Index(fields=['model', '-id'], name='record_model_newest'),
+            model_name="record",
+            index=models.Index(fields=["model", "-id"], name="record_model_newest"),
         ),
     ]
