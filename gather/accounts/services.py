@@ -76,13 +76,18 @@ def apikey_authenticate(*, secret: str) -> ApiKey | None:
     """The live key for this secret, or None. Touches last_used_at at most once a minute."""
     if not secret or len(secret) > 200:
         return None
-    key = (
-        ApiKey.objects.select_related("team")
-        .filter(key_hash=sha256_hex(secret), revoked_at__isnull=True)
-        .first()
+    # On every API request: one indexed lookup, written as SQL to skip the ORM's
+    # query compilation (a measurable share of a single-record upsert).
+    rows = ApiKey.objects.raw(
+        "SELECT k.id, k.team_id, k.name, k.prefix, k.last_used_at, t.name AS team_name"
+        " FROM accounts_apikey k JOIN accounts_team t ON t.id = k.team_id"
+        " WHERE k.key_hash = %s AND k.revoked_at IS NULL",
+        [sha256_hex(secret)],
     )
+    key = next(iter(rows), None)
     if key is None:
         return None
+    key.team = Team(id=key.team_id, name=key.team_name)
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)

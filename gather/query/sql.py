@@ -64,6 +64,9 @@ class PostgresSql:
     def sort_text(self, expr: str) -> str:
         return f'{expr} COLLATE "C"'
 
+    def order_term(self, expr: str, desc: bool) -> str:
+        return f"{expr} {'DESC' if desc else 'ASC'} NULLS LAST"
+
     def data(self, src: str) -> str:
         return f"{src}::text"
 
@@ -113,6 +116,11 @@ class SqliteSql:
 
     def sort_text(self, expr: str) -> str:
         return expr
+
+    def order_term(self, expr: str, desc: bool) -> str:
+        # SQLite indexes cannot say NULLS LAST; sorting on "is it empty" first can be
+        # served by an index on the same two terms (gather/query/indexes.py).
+        return f"({expr}) IS NULL, {expr} {'DESC' if desc else 'ASC'}"
 
     def data(self, src: str) -> str:
         return src

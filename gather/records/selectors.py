@@ -17,9 +17,15 @@ MAX_LIMIT = 500
 
 def model_get(*, team: Team, ref: str) -> DataModel:
     """A team's model by Model ID or slug; another team's model does not exist."""
-    model = DataModel.objects.filter(team=team, public_id=ref).first()
-    if model is None:
-        model = DataModel.objects.filter(team=team, slug=ref).first()
+    # One query on every records request; a Model ID wins over a slug that looks like one.
+    found = list(
+        DataModel.objects.raw(
+            "SELECT * FROM gather_model WHERE team_id = %s AND (public_id = %s OR slug = %s)",
+            [team.pk, ref, ref],
+        )
+    )
+    found.sort(key=lambda m: m.public_id != ref)
+    model = found[0] if found else None
     if model is None:
         raise NotFound(f"No model {ref!r} in this team.", code="model_not_found")
     return model
