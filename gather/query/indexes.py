@@ -1,4 +1,4 @@
-"""Indexes that follow the queries users run (docs/decisions/006-query-indexes.md).
+"""Indexes that follow the queries users run (docs/decisions/007-query-indexes.md).
 
 The first time a list query filters or sorts on a catalogued field, Gather asks a
 background task to build a partial expression index for that model and field:
