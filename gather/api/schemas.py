@@ -77,6 +77,28 @@ class BatchItemOut(Schema):
 
 
 class BatchOut(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "created": 1,
+                "updated": 1,
+                "failed": 1,
+                "results": [
+                    {"index": 0, "status": 201, "id": "1234"},
+                    {
+                        "index": 1,
+                        "status": 400,
+                        "error": {
+                            "code": "id_field_missing",
+                            "message": "The record has no 'id' field, this model's ID field.",
+                            "field": "id",
+                        },
+                    },
+                    {"index": 2, "status": 200, "id": "1234"},
+                ],
+            }
+        }
+    )
     created: int
     updated: int
     failed: int

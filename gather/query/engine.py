@@ -196,10 +196,17 @@ class Compiler:
 
     def search(self, q: str) -> str:
         pattern = "%" + _like_escape(q.lower()) + "%"
-        exprs = [self.sql.search_text("r.data")]
-        exprs += [self.sql.search_text(f"j{i}.{s.data_column}") for i, s in enumerate(self.joins)]
-        self.params.extend([pattern] * len(exprs))
-        return "(" + " OR ".join(f"{e} LIKE %s ESCAPE '\\'" for e in exprs) + ")"
+        sources = ["r.data"] + [f"j{i}.{s.data_column}" for i, s in enumerate(self.joins)]
+        like = "LIKE %s ESCAPE '\\'"
+        exact = " OR ".join(f"{self.sql.search_text(src)} {like}" for src in sources)
+        if not self.sql.raw_text_usable(q):
+            self.params.extend([pattern] * len(sources))
+            return f"({exact})"
+        # A cheap scan of the stored JSON text first (it holds keys too, so it can only
+        # over-match); the exact match on values alone runs on what passes.
+        cheap = " OR ".join(self.sql.raw_text_like(src) for src in sources)
+        self.params.extend([pattern] * (2 * len(sources)))
+        return f"(({cheap}) AND ({exact}))"
 
     def sort_expr(self, key: SortKey) -> str:
         ref = self.resolve(key.field, "sort")

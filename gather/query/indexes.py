@@ -1,4 +1,4 @@
-"""Indexes that follow the queries users run (docs/decisions/006-query-indexes.md).
+"""Indexes that follow the queries users run (docs/decisions/007-query-indexes.md).
 
 The first time a list query filters or sorts on a catalogued field, Gather asks a
 background task to build a partial expression index for that model and field:
@@ -21,16 +21,18 @@ from .sql import PostgresSql, SqliteSql
 
 log = logging.getLogger(__name__)
 
+LOCK_KEY = 0x6761746872  # pg_advisory_lock key of index builds
 _known: set[str] = set()
-_built: set[str] = set()
+_built: set[tuple[str, str]] = set()
 
 
 def index_name(model_pk: int, field_pk: int, desc: bool) -> str:
     return f"gather_ix_m{model_pk}_f{field_pk}_{'d' if desc else 'a'}"
 
 
-def _exists(name: str) -> bool:
-    if name in _built:
+def _exists(name: str, model) -> bool:
+    # Remembered per Model ID as well: a primary key can come back after a rollback.
+    if (name, model.public_id) in _built:
         return True
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
@@ -39,7 +41,7 @@ def _exists(name: str) -> bool:
             cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = %s", [name])
         found = cur.fetchone() is not None
     if found:
-        _built.add(name)
+        _built.add((name, model.public_id))
     return found
 
 
@@ -47,7 +49,7 @@ def sort_index(model, field_pk: int, desc: bool) -> str | None:
     """The built index that serves a sort on this field, if any (SQLite names it in the
     query: without statistics its planner prefers the model_id index and sorts)."""
     name = index_name(model.pk, field_pk, desc)
-    return name if _exists(name) else None
+    return name if _exists(name, model) else None
 
 
 def wanted(model, uses: list[tuple[str, bool]]) -> None:
@@ -72,7 +74,7 @@ def index_ensure(*, model_pk: int, field_name: str, desc: bool) -> str | None:
     if model is None or field is None:
         return None
     name = index_name(model.pk, field.pk, desc)
-    if _exists(name):
+    if _exists(name, model):
         return name
     sql = PostgresSql() if connection.vendor == "postgresql" else SqliteSql()
     path = (field.name,)
@@ -94,7 +96,16 @@ def index_ensure(*, model_pk: int, field_name: str, desc: bool) -> str | None:
         f"({sql.order_term(f'({expr})', desc)}, id DESC) WHERE model_id = {int(model.pk)}"
     )
     with connection.cursor() as cur:
-        cur.execute(statement)
+        if concurrent:
+            # One build at a time: concurrent builds on one table wait on each other
+            # and PostgreSQL resolves that as a deadlock.
+            cur.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
+        try:
+            if not _exists(name, model):
+                cur.execute(statement)
+        finally:
+            if concurrent:
+                cur.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
     log.info("built index %s for %s.%s", name, model.name, field.name)
     return name
 
@@ -104,6 +115,7 @@ def indexes_drop(*, model) -> None:
     with connection.cursor() as cur:
         for name in indexes_for_model(model_pk=model.pk):
             cur.execute(f"DROP INDEX IF EXISTS {name}")
+            _built.discard((name, model.public_id))
 
 
 def indexes_for_model(*, model_pk: int) -> list[str]:

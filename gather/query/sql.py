@@ -61,6 +61,13 @@ class PostgresSql:
     def search_text(self, src: str) -> str:
         return f"gather_search({src})"
 
+    def raw_text_like(self, src: str) -> str:
+        return f"lower({src}::text) LIKE %s ESCAPE '\\'"
+
+    def raw_text_usable(self, term: str) -> bool:
+        # jsonb's text form escapes quotes, backslashes and control characters
+        return not _BAD_SEGMENT.search(term)
+
     def sort_text(self, expr: str) -> str:
         return f'{expr} COLLATE "C"'
 
@@ -113,6 +120,13 @@ class SqliteSql:
 
     def search_text(self, src: str) -> str:
         return f"gather_search({src})"
+
+    def raw_text_like(self, src: str) -> str:
+        return f"{src} LIKE %s ESCAPE '\\'"
+
+    def raw_text_usable(self, term: str) -> bool:
+        # SQLite's LIKE folds ASCII case only; stored JSON escapes quotes and backslashes
+        return term.isascii() and not _BAD_SEGMENT.search(term)
 
     def sort_text(self, expr: str) -> str:
         return expr

@@ -44,6 +44,8 @@ def observe(model: DataModel, datas: list[dict]) -> None:
             ):
                 continue  # text absorbs every value: nothing to learn
             current = wanted.get(name, known.get(name))
+            if current == FieldType.STRING:
+                continue  # text absorbs every other type: nothing to learn
             seen = value_type(value)
             new = combine(current, seen)
             if new is None:

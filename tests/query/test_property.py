@@ -138,9 +138,23 @@ def matches(cond: Condition, data: dict) -> bool:
     }[op]  # fmt: skip
 
 
-def reference(rows, where, sort):
+def leaf_texts(value) -> list[str]:
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in leaf_texts(v)]
+    if value is None:
+        return []
+    if isinstance(value, bool):
+        return ["true" if value else "false"]
+    return [value if isinstance(value, str) else str(value)]
+
+
+def searched(q, data) -> bool:
+    return q is None or any(q.lower() in t.lower() for t in leaf_texts(data))
+
+
+def reference(rows, where, sort, q=None):
     """rows: (pk, key, data) in insertion order; returns keys in the expected order."""
-    hits = [r for r in rows if all(matches(c, r[2]) for c in where)]
+    hits = [r for r in rows if all(matches(c, r[2]) for c in where) and searched(q, r[2])]
     hits.sort(key=lambda r: r[0], reverse=True)  # tie-break: newest first
     for key in reversed(sort):
         kind = TYPES[key.field]
@@ -197,12 +211,13 @@ def dataset(db):
         unique_by=lambda k: k.field,
     ),
     limit=st.integers(1, 25),
+    q=st.one_of(st.none(), st.text(alphabet="abAB%_x 7.-t", min_size=1, max_size=3)),
 )
-def test_query_compiler_matches_reference(dataset, where, sort, limit):
+def test_query_compiler_matches_reference(dataset, where, sort, limit, q):
     team, model, rows = dataset
-    expected = reference(rows, where, sort)
+    expected = reference(rows, where, sort, q)
     spec = QuerySpec(
-        where=Group("and", tuple(where)) if where else None, sort=tuple(sort), limit=limit
+        where=Group("and", tuple(where)) if where else None, sort=tuple(sort), limit=limit, q=q
     )
     got, cursor = [], None
     if True:

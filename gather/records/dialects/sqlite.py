@@ -22,14 +22,16 @@ ON CONFLICT (model_id, key) DO UPDATE
 RETURNING id, data, created_at, updated_at
 """
 
+# One statement for a whole batch, as on PostgreSQL: the items go in as one JSON array
+# ([[key, data], ...]) read by json_each. ("WHERE true" keeps the parser from taking
+# ON CONFLICT for a join constraint.)
 UPSERT_MANY = """
 INSERT INTO gather_record (model_id, key, data, created_at, updated_at)
-VALUES (%s, %s, %s, %s, %s)
+SELECT %s, json_extract(value, '$[0]'), json_extract(value, '$[1]'), %s, %s
+  FROM json_each(%s) WHERE true
 ON CONFLICT (model_id, key) DO UPDATE
    SET data = gather_merge(data, excluded.data), updated_at = excluded.updated_at
 """
-
-EXISTING_CHUNK = 500
 
 
 def _merge(old: str | None, new: str | None) -> str | None:
@@ -81,19 +83,13 @@ class SqliteDialect:
         now = _stamp(datetime.now(UTC))
         keys = [key for key, _ in items]
         with transaction.atomic(), connection.cursor() as cur:
-            existing: set[str] = set()
-            for start in range(0, len(keys), EXISTING_CHUNK):
-                chunk = keys[start : start + EXISTING_CHUNK]
-                marks = ",".join(["%s"] * len(chunk))
-                cur.execute(
-                    f"SELECT key FROM gather_record WHERE model_id = %s AND key IN ({marks})",
-                    [model_id, *chunk],
-                )
-                existing.update(row[0] for row in cur.fetchall())
-            cur.executemany(
-                UPSERT_MANY,
-                [(model_id, key, orjson.dumps(data).decode(), now, now) for key, data in items],
+            cur.execute(
+                "SELECT key FROM gather_record WHERE model_id = %s"
+                " AND key IN (SELECT value FROM json_each(%s))",
+                [model_id, orjson.dumps(keys).decode()],
             )
+            existing = {row[0] for row in cur.fetchall()}
+            cur.execute(UPSERT_MANY, [model_id, now, now, orjson.dumps(items).decode()])
         return {key: key not in existing for key in keys}
 
 
