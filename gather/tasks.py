@@ -79,3 +79,11 @@ def _resume_after_restart() -> None:
         log.exception("could not look for interrupted backfills")
     finally:
         close_old_connections()
+
+
+@db_task(retries=2, retry_delay=5)
+def query_index_ensure(model_pk: int, field_name: str, desc: bool) -> None:
+    """Build the index a list query could use (queries run meanwhile, just slower)."""
+    from gather.query.indexes import index_ensure
+
+    index_ensure(model_pk=model_pk, field_name=field_name, desc=desc)

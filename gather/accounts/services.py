@@ -2,10 +2,10 @@
 
 import hashlib
 import secrets
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from gather.core.errors import Conflict, InvalidInput, NotFound
@@ -76,25 +76,18 @@ def apikey_authenticate(*, secret: str) -> ApiKey | None:
     """The live key for this secret, or None. Touches last_used_at at most once a minute."""
     if not secret or len(secret) > 200:
         return None
-    # Runs on every API request: one plain query (building the ORM query cost more than
-    # running it), read fresh each time so a revoked key stops working at once.
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT k.id, k.last_used_at, t.id, t.name FROM accounts_apikey k"
-            " JOIN accounts_team t ON t.id = k.team_id"
-            " WHERE k.key_hash = %s AND k.revoked_at IS NULL",
-            [sha256_hex(secret)],
-        )
-        row = cur.fetchone()
-    if row is None:
+    # On every API request: one indexed lookup, written as SQL to skip the ORM's
+    # query compilation (a measurable share of a single-record upsert).
+    rows = ApiKey.objects.raw(
+        "SELECT k.id, k.team_id, k.name, k.prefix, k.last_used_at, t.name AS team_name"
+        " FROM accounts_apikey k JOIN accounts_team t ON t.id = k.team_id"
+        " WHERE k.key_hash = %s AND k.revoked_at IS NULL",
+        [sha256_hex(secret)],
+    )
+    key = next(iter(rows), None)
+    if key is None:
         return None
-    key_id, last_used_at, team_id, team_name = row
-    if isinstance(last_used_at, str):  # SQLite hands back text through a raw cursor
-        last_used_at = ApiKey._meta.get_field("last_used_at").to_python(last_used_at)
-    if last_used_at is not None and timezone.is_naive(last_used_at):
-        last_used_at = timezone.make_aware(last_used_at, UTC)
-    key = ApiKey(id=key_id, team_id=team_id, last_used_at=last_used_at)
-    key.team = Team(id=team_id, name=team_name)
+    key.team = Team(id=key.team_id, name=key.team_name)
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)

@@ -20,6 +20,7 @@ from gather.records.fields import DATETIME_RE, NUMBER_RE
 from gather.records.models import Field
 from gather.records.selectors import record_out
 
+from . import indexes
 from .joins import JoinSpec, joins_for_model
 from .spec import MAX_LIMIT, Condition, Group, QuerySpec, SortKey
 from .sql import PostgresSql, SqliteSql, check_segment
@@ -49,8 +50,11 @@ class Compiler:
         self.model = model
         self.sql = _sql()
         self.joins = joins_for_model(model) if joins is None else joins
-        self.catalogue = dict(Field.objects.filter(model=model).values_list("name", "type"))
+        rows = Field.objects.filter(model=model).values_list("name", "type", "pk")
+        self.catalogue = {name: kind for name, kind, _ in rows}
+        self.field_pks = {name: pk for name, _, pk in rows}
         self.params: list = []
+        self.uses: list[tuple[str, bool]] = []  # (top-level field, descending) worth indexing
 
     # -- fields --------------------------------------------------------------------
     def resolve(self, name: str, where: str) -> Ref:
@@ -58,6 +62,8 @@ class Compiler:
             raise InvalidInput("A field name is required.", field=where)
         parts = tuple(check_segment(p, where) for p in name.split("."))
         head = parts[0]
+        if len(parts) == 1 and (head in self.catalogue or head == self.model.id_field):
+            self.uses.append((head, False))
         if head == self.model.id_field and len(parts) == 1:
             return Ref(name, "string", "r.key", parts, column=True)
         if head in self.catalogue:
@@ -190,20 +196,33 @@ class Compiler:
 
     def search(self, q: str) -> str:
         pattern = "%" + _like_escape(q.lower()) + "%"
-        exprs = [self.sql.search_text("r.data")]
-        exprs += [self.sql.search_text(f"j{i}.{s.data_column}") for i, s in enumerate(self.joins)]
-        self.params.extend([pattern] * len(exprs))
-        return "(" + " OR ".join(f"{e} LIKE %s ESCAPE '\\'" for e in exprs) + ")"
+        sources = ["r.data"] + [f"j{i}.{s.data_column}" for i, s in enumerate(self.joins)]
+        like = "LIKE %s ESCAPE '\\'"
+        exact = " OR ".join(f"{self.sql.search_text(src)} {like}" for src in sources)
+        if not self.sql.raw_text_usable(q):
+            self.params.extend([pattern] * len(sources))
+            return f"({exact})"
+        # A cheap scan of the stored JSON text first (it holds keys too, so it can only
+        # over-match); the exact match on values alone runs on what passes.
+        cheap = " OR ".join(self.sql.raw_text_like(src) for src in sources)
+        self.params.extend([pattern] * (2 * len(sources)))
+        return f"(({cheap}) AND ({exact}))"
 
     def sort_expr(self, key: SortKey) -> str:
         ref = self.resolve(key.field, "sort")
+        if self.uses and self.uses[-1][0] == key.field:
+            self.uses[-1] = (key.field, key.desc)
         expr = self.typed(ref)
         if ref.type in ("string", "object"):
             expr = self.sql.sort_text(expr)
         return expr
 
-    def from_clause(self) -> str:
+    def from_clause(self, sort: tuple[SortKey, ...] = ()) -> str:
         sql = "FROM gather_record r"
+        if sort and self.sql.vendor == "sqlite" and sort[0].field in self.field_pks:
+            name = indexes.sort_index(self.model, self.field_pks[sort[0].field], sort[0].desc)
+            if name:
+                sql += f" INDEXED BY {name}"
         for i, spec in enumerate(self.joins):
             key = self.sql.join_key("r.data", spec.record_field)
             sql += (
@@ -328,9 +347,9 @@ def _page(model, spec: QuerySpec, limit: int, joins=None) -> dict:
     select = ["r.id", "r.key", c.sql.data("r.data"), "r.created_at", "r.updated_at"]
     select += [c.sql.data(f"j{i}.{s.data_column}") for i, s in enumerate(c.joins)]
     select += [f"{e} AS s{i}" for i, e in enumerate(sort_exprs)]
-    from_sql = c.from_clause()
-    where = ["r.model_id = %s"]
-    c.params.append(model.pk)
+    from_sql = c.from_clause(sort)
+    # A literal (our own integer key), so the model's partial indexes match on both DBs.
+    where = [f"r.model_id = {int(model.pk)}"]
     if spec.where is not None:
         where.append(c.group(spec.where))
     if spec.q:
@@ -338,10 +357,7 @@ def _page(model, spec: QuerySpec, limit: int, joins=None) -> dict:
     if spec.cursor:
         values, pk = _cursor_decode(spec.cursor, sort, c.sql)
         where.append(_after(sort_exprs, sort, values, pk, c.params))
-    order = [
-        f"{e} {'DESC' if k.desc else 'ASC'} NULLS LAST"
-        for e, k in zip(sort_exprs, sort, strict=True)
-    ]
+    order = [c.sql.order_term(e, k.desc) for e, k in zip(sort_exprs, sort, strict=True)]
     order.append("r.id DESC")
     sql = (
         f"SELECT {', '.join(select)} {from_sql} WHERE {' AND '.join(where)} "
@@ -350,6 +366,8 @@ def _page(model, spec: QuerySpec, limit: int, joins=None) -> dict:
     with connection.cursor() as cur:
         cur.execute(sql, c.params)
         rows = cur.fetchall()
+    if c.uses:
+        indexes.wanted(model, c.uses[:4])
     more = len(rows) > limit
     rows = rows[:limit]
     n = len(c.joins)
@@ -367,8 +385,8 @@ def _page(model, spec: QuerySpec, limit: int, joins=None) -> dict:
 def _count(model, spec: QuerySpec, joins=None) -> int:
     c = Compiler(model, joins)
     from_sql = c.from_clause()
-    where = ["r.model_id = %s"]
-    c.params.append(model.pk)
+    # A literal (our own integer key), so the model's partial indexes match on both DBs.
+    where = [f"r.model_id = {int(model.pk)}"]
     if spec.where is not None:
         where.append(c.group(spec.where))
     if spec.q:

@@ -61,8 +61,18 @@ class PostgresSql:
     def search_text(self, src: str) -> str:
         return f"gather_search({src})"
 
+    def raw_text_like(self, src: str) -> str:
+        return f"lower({src}::text) LIKE %s ESCAPE '\\'"
+
+    def raw_text_usable(self, term: str) -> bool:
+        # jsonb's text form escapes quotes, backslashes and control characters
+        return not _BAD_SEGMENT.search(term)
+
     def sort_text(self, expr: str) -> str:
         return f'{expr} COLLATE "C"'
+
+    def order_term(self, expr: str, desc: bool) -> str:
+        return f"{expr} {'DESC' if desc else 'ASC'} NULLS LAST"
 
     def data(self, src: str) -> str:
         return f"{src}::text"
@@ -111,8 +121,20 @@ class SqliteSql:
     def search_text(self, src: str) -> str:
         return f"gather_search({src})"
 
+    def raw_text_like(self, src: str) -> str:
+        return f"{src} LIKE %s ESCAPE '\\'"
+
+    def raw_text_usable(self, term: str) -> bool:
+        # SQLite's LIKE folds ASCII case only; stored JSON escapes quotes and backslashes
+        return term.isascii() and not _BAD_SEGMENT.search(term)
+
     def sort_text(self, expr: str) -> str:
         return expr
+
+    def order_term(self, expr: str, desc: bool) -> str:
+        # SQLite indexes cannot say NULLS LAST; sorting on "is it empty" first can be
+        # served by an index on the same two terms (gather/query/indexes.py).
+        return f"({expr}) IS NULL, {expr} {'DESC' if desc else 'ASC'}"
 
     def data(self, src: str) -> str:
         return src

@@ -26,8 +26,16 @@ def forget(model: DataModel) -> None:
     _known.pop((model.pk, model.public_id), None)
 
 
+LOCKED = "locked"  # a type set by hand: incoming values never change it
+
+
 def _load(model: DataModel) -> dict[str, str]:
-    types = dict(Field.objects.filter(model=model).values_list("name", "type"))
+    types = {
+        name: LOCKED if locked else kind
+        for name, kind, locked in Field.objects.filter(model=model).values_list(
+            "name", "type", "type_locked"
+        )
+    }
     _known[(model.pk, model.public_id)] = types
     return types
 
@@ -40,8 +48,10 @@ def observe(model: DataModel, datas: list[dict]) -> None:
     wanted: dict[str, str] = {}
     for data in datas:
         for name, value in data.items():
-            if name == model.id_field:
-                continue
+            if name == model.id_field or (
+                known.get(name) == FieldType.STRING and name not in wanted
+            ):
+                continue  # text absorbs every value: nothing to learn
             current = wanted.get(name, known.get(name))
             if current == FieldType.STRING:
                 continue  # text absorbs every other type: nothing to learn

@@ -48,7 +48,7 @@ def combine(current: str | None, seen: str | None) -> str | None:
     return FieldType.STRING
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=65536)
 def field_name_problem(name: str) -> str | None:
     """Why a top-level field name cannot be stored, or None when it is fine."""
     if not name:

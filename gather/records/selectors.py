@@ -17,17 +17,15 @@ MAX_LIMIT = 500
 
 def model_get(*, team: Team, ref: str) -> DataModel:
     """A team's model by Model ID or slug; another team's model does not exist."""
-    # One query on the hot path: a Model ID wins over a slug that happens to equal it.
-    candidates = list(
+    # One query on every records request; a Model ID wins over a slug that looks like one.
+    found = list(
         DataModel.objects.raw(
-            "SELECT * FROM gather_model WHERE team_id = %s AND (public_id = %s OR slug = %s)"
-            " LIMIT 2",
+            "SELECT * FROM gather_model WHERE team_id = %s AND (public_id = %s OR slug = %s)",
             [team.pk, ref, ref],
         )
     )
-    model = next((m for m in candidates if m.public_id == ref), None)
-    if model is None and candidates:
-        model = candidates[0]
+    found.sort(key=lambda m: m.public_id != ref)
+    model = found[0] if found else None
     if model is None:
         raise NotFound(f"No model {ref!r} in this team.", code="model_not_found")
     return model

@@ -106,7 +106,10 @@ def model_update(*, team: Team, model: DataModel, name=None, id_field=None) -> D
 
 
 def model_delete(*, team: Team, model: DataModel) -> None:
+    from gather.query.indexes import indexes_drop
+
     catalogue.forget(model)
+    indexes_drop(model=model)
     model.delete()
 
 

@@ -11,15 +11,18 @@ from .cells import cell_text, cell_value
 from .selectors import records_all
 
 # Text a spreadsheet would run as a formula (OWASP "CSV injection"); numbers stay as they are.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = "=+-@\t\r"
 NUMBER = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
 
 
 def csv_cell(value) -> str:
-    text = cell_text(value)
-    if isinstance(value, str) and text.startswith(FORMULA_START) and not NUMBER.match(text):
-        return "'" + text
-    return text
+    if value is None:
+        return ""
+    if type(value) is str:
+        if value and value[0] in FORMULA_START and not NUMBER.match(value):
+            return "'" + value
+        return value
+    return cell_text(value)
 
 
 class _Line:
@@ -38,9 +41,12 @@ def csv_lines(columns: list[str], records: Iterable[dict]) -> Iterator[str]:
         yield writer.writerow([csv_cell(cell_value(record, path)) for path in columns])
 
 
-def view_csv(*, team: Team, model, spec: QuerySpec, columns: list[str]) -> Iterator[str]:
+def view_csv(
+    *, team: Team, model, spec: QuerySpec, columns: list[str], batch: int | None = None
+) -> Iterator[str]:
     """The CSV text of every record the spec matches, produced a batch at a time."""
-    return csv_lines(columns, records_all(team=team, model=model, spec=spec))
+    extra = {"batch": batch} if batch else {}
+    return csv_lines(columns, records_all(team=team, model=model, spec=spec, **extra))
 
 
 def csv_filename(name: str) -> str:

@@ -59,6 +59,11 @@ def records_page(*, team: Team, model, spec: QuerySpec) -> dict:
     return record_query(team=team, model=model, spec=spec)
 
 
-def records_all(*, team: Team, model, spec: QuerySpec) -> Iterator[dict]:
-    """Every record the spec matches, in order, streamed in batches."""
-    return record_iter(team=team, model=model, spec=spec)
+# Records per keyset page when exporting. Each page re-runs the sorted query, so larger
+# pages mean fewer sorts of an unindexed sort key; memory stays bounded by one page.
+EXPORT_BATCH = 5000
+
+
+def records_all(*, team: Team, model, spec: QuerySpec, batch: int = EXPORT_BATCH) -> Iterator[dict]:
+    """Every record the spec matches, in order, streamed a page at a time."""
+    return record_iter(team=team, model=model, spec=spec, batch=batch)

@@ -7,6 +7,7 @@ from django.db import transaction
 from gather.accounts.models import Team
 from gather.core.errors import InvalidInput
 from gather.query.engine import record_query
+from gather.query.spec import spec_from_json, spec_to_json
 from gather.records.models import DataModel
 
 from .filters import filter_clean, sort_clean
@@ -37,6 +38,12 @@ def _clean_columns(model: DataModel, columns) -> list[str]:
     return list(dict.fromkeys(columns))
 
 
+def _normalised(filter, sort, q) -> tuple[list, list, str]:
+    """The query as stored: shape checked here, then in the query language's own JSON."""
+    body = spec_to_json(spec_from_json({"filter": filter_clean(filter), "sort": sort_clean(sort)}))
+    return body["filter"], body["sort"], (q or "").strip()
+
+
 def _check_query(team: Team, model: DataModel, filter: list, sort: list, q: str) -> None:
     """Run the query once (one row) so unknown fields or bad values fail now, not later."""
     spec = query_spec(filter=filter, sort=sort, q=q)
@@ -54,9 +61,7 @@ def view_create(
     columns=None,
 ) -> SavedView:
     name = _clean_name(name)
-    filter_ = filter_clean(filter)
-    sort_ = sort_clean(sort)
-    q = (q or "").strip()
+    filter_, sort_, q = _normalised(filter, sort, q)
     columns_ = _clean_columns(model, columns)
     _check_query(team, model, filter_, sort_, q)
     return SavedView.objects.create(
@@ -82,12 +87,12 @@ def view_update(
         raise InvalidInput("This view belongs to another team.")
     if name is not _UNSET:
         view.name = _clean_name(name)
-    if filter is not _UNSET:
-        view.filter = filter_clean(filter)
-    if sort is not _UNSET:
-        view.sort = sort_clean(sort)
-    if q is not _UNSET:
-        view.q = (q or "").strip()
+    filter_, sort_, q_ = _normalised(
+        view.filter if filter is _UNSET else filter,
+        view.sort if sort is _UNSET else sort,
+        view.q if q is _UNSET else q,
+    )
+    view.filter, view.sort, view.q = filter_, sort_, q_
     if columns is not _UNSET:
         view.columns = _clean_columns(view.model, columns)
     _check_query(team, view.model, view.filter, view.sort, view.q)

@@ -197,7 +197,7 @@ def view_detail(request, view_id: str):
         )
         result = selectors.records_page(team=view.team, model=view.model, spec=spec)
     except GatherError as exc:
-        error = exc.message + (f" ({exc.field})" if exc.field else "")
+        error = exc.message
     q = grid.state.q
     state_qs = urlencode(grid.state.params())
     record_qs = f"?{grid.query()}" if grid.dirty else ""
@@ -228,7 +228,7 @@ def view_detail(request, view_id: str):
     }
     visible = [p for p, _ in grid.columns]
     hidden = [(p, t) for p, t in grid.available if p not in visible]
-    new_row_ops = [(t, ops) for t, ops in OPS_BY_TYPE.items()]
+    next_group = max([r.group for r in grid.state.rows] + [0]) + 1
     context = {
         "view": view,
         "grid": grid,
@@ -239,7 +239,7 @@ def view_detail(request, view_id: str):
         "q": q,
         "filter_rows": _filter_rows(grid),
         "groups": sorted({r.group for r in grid.state.rows if r.group}),
-        "next_group": max([r.group for r in grid.state.rows] + [0]) + 1,
+        "next_group": next_group,
         "summary": _summary(grid),
         "fx": orjson.dumps(grid.state.extra).decode() if grid.state.extra else "",
         "column_menu": [(p, t, True) for p, t in grid.columns] + [(p, t, False) for p, t in hidden],
@@ -248,11 +248,11 @@ def view_detail(request, view_id: str):
         "state_qs": state_qs,
         "export_href": f"/views/{view.public_id}/export.csv"
         + (f"?{grid.query()}" if grid.dirty else ""),
-        "ops_by_type": new_row_ops,
+        "ops_by_type": list(OPS_BY_TYPE.items()),
         "no_value": sorted(NO_VALUE),
         "two_values": sorted(TWO_VALUES),
         "blank_row": Row("", ""),
-        "blank_group_row": Row("", "", group=max([r.group for r in grid.state.rows] + [0]) + 1),
+        "blank_group_row": Row("", "", group=next_group),
         "ops_json": {
             "ops": {t: ops for t, ops in OPS_BY_TYPE.items()},
             "noValue": sorted(NO_VALUE),

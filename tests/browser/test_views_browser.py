@@ -68,7 +68,23 @@ def push_orders(base: str, team) -> str:
 
 def test_views_walkthrough(signed_in, live_server, tmp_path):
     page, team = signed_in
-    push_orders(live_server.url, team)
+    base = live_server.url
+
+    # Settings → Data models → Add New Model; Settings → Developer → API key.
+    page.goto(f"{base}/settings/team/models")
+    page.fill("#add-model input[name=name]", "Orders")
+    page.fill("#add-model input[name=id_field]", "id")
+    page.click("button:has-text('Add New Model')")
+    page.wait_for_url("**/settings/team/models/mdl_*")
+    model_id = page.url.rsplit("/", 1)[1]
+    page.goto(f"{base}/settings/team/developer")
+    page.fill("input[name=name]", "backend")
+    page.click("button:has-text('Create API key')")
+    key = page.locator("#new-key").inner_text()
+    with httpx.Client(base_url=base, headers={"Authorization": f"Token {key}"}) as http:
+        for order in ORDERS:
+            resp = http.post(f"/api/models/{model_id}/records", data=order)
+            assert resp.status_code == 201, resp.text
 
     # Add View: a name and the Orders model.
     page.goto(f"{live_server.url}/views")
@@ -124,6 +140,10 @@ def test_views_walkthrough(signed_in, live_server, tmp_path):
     page.wait_for_function("!location.search.includes('q=')")
     wait_idle(page)
     assert grid_ids(page) == ["1005", "1002", "1001"]
+    page.fill("input[name=q]", "ov")  # Lovelace, Liskov
+    page.wait_for_url("**q=ov**")
+    wait_idle(page)
+    assert grid_ids(page) == ["1005", "1001"]
 
     # Hide a column.
     page.click("summary:has-text('Columns')")
@@ -137,7 +157,8 @@ def test_views_walkthrough(signed_in, live_server, tmp_path):
     page.wait_for_url(view_url)
     assert page.locator(".messages").inner_text().startswith("Saved")
     page.reload()
-    assert grid_ids(page) == ["1005", "1002", "1001"]
+    assert grid_ids(page) == ["1005", "1001"]
+    assert page.locator("input[name=q]").input_value() == "ov"
     assert page.locator(".chip").all_inner_texts() == ["status is paid"]
     assert page.locator("th[data-path=meta]").count() == 0
     assert page.locator(".unsaved").count() == 0
@@ -150,7 +171,12 @@ def test_views_walkthrough(signed_in, live_server, tmp_path):
     info.value.save_as(path)
     rows = list(csv.reader(io.StringIO(path.read_text())))
     assert rows[0] == [h for h in heads if h != "meta"]
-    assert [r[0] for r in rows[1:]] == ["1005", "1002", "1001"]
+    assert [r[0] for r in rows[1:]] == ["1005", "1001"]
+    first = dict(zip(rows[0], rows[1], strict=True))
+    assert first["customer"] == "Barbara Liskov"
+    assert first["amount"] == "500"
+    assert first["status"] == "paid"
+    assert first["created"] == "2026-11-24T08:05:00Z"
 
     # Click a row: the record page with every field.
     page.locator("table.grid tbody tr[data-href]").first.locator("td").nth(2).click()
@@ -238,6 +264,10 @@ def test_views_grid_reads_without_javascript(browser, live_server):
     page.click("th[data-path=amount] a")
     assert grid_ids(page) == ["1004", "1001", "1002"]
     shot(page, "08-no-js")
+    page.click("button:has-text('Save')")
+    page.goto(f"{live_server.url}/views/{view.public_id}")
+    assert grid_ids(page) == ["1004", "1001", "1002"]
+    assert page.locator(".chip").all_inner_texts() == ["amount < 300"]
     context.close()
 
 

@@ -82,3 +82,11 @@ def test_walkthrough_connect_stripe_and_sync_charges(stripe_server, stripe_emula
     assert all(d["status"] == 200 for d in emu.deliveries)
     page = http.get(records).json()["data"]
     assert {r["id"]: r["stripe_charge"]["id"] for r in page} == {"1234": ids[42], "5678": charge.id}
+    # Filter, sort and search by the charge's fields, like any other field.
+    refunded = http.get(records, params={"filter[stripe_charge.amount_refunded][gt]": "0"})
+    assert [r["id"] for r in refunded.json()["data"]] == ["5678"]
+    by_amount = http.get(records, params={"sort": "-stripe_charge.amount"}).json()["data"]
+    amounts = {"1234": emu.get_charge(ids[42])["amount"], "5678": 5000}
+    assert [r["id"] for r in by_amount] == sorted(amounts, key=amounts.get, reverse=True)
+    found = http.get(records, params={"q": charge.id}).json()["data"]
+    assert [r["id"] for r in found] == ["5678"]

@@ -172,6 +172,8 @@ def test_webhook_delivered_by_stripe_over_http(api, orders, stripe_env, live_ser
     c = stripe.StripeClient("sk_test_emulator", base_addresses={"api": stripe_env.url})
     c.v1.refunds.create({"charge": ids[2], "amount": 1})
     wait_for(lambda: api.get(f"{url}/9").json()["stripe_charge"]["amount_refunded"] == 1)
+    # The emulator logs a delivery once Gather's answer is back.
+    wait_for(lambda: stripe_env.deliveries)
     assert [d["status"] for d in stripe_env.deliveries] == [200]
 
 

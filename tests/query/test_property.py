@@ -9,10 +9,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gather.query.engine import record_query
+from gather.query.indexes import index_ensure
 from gather.query.spec import Condition, Group, QuerySpec, SortKey
 from gather.records.fields import DATETIME_RE, NUMBER_RE
 from gather.records.models import Record
@@ -136,9 +138,23 @@ def matches(cond: Condition, data: dict) -> bool:
     }[op]  # fmt: skip
 
 
-def reference(rows, where, sort):
+def leaf_texts(value) -> list[str]:
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in leaf_texts(v)]
+    if value is None:
+        return []
+    if isinstance(value, bool):
+        return ["true" if value else "false"]
+    return [value if isinstance(value, str) else str(value)]
+
+
+def searched(q, data) -> bool:
+    return q is None or any(q.lower() in t.lower() for t in leaf_texts(data))
+
+
+def reference(rows, where, sort, q=None):
     """rows: (pk, key, data) in insertion order; returns keys in the expected order."""
-    hits = [r for r in rows if all(matches(c, r[2]) for c in where)]
+    hits = [r for r in rows if all(matches(c, r[2]) for c in where) and searched(q, r[2])]
     hits.sort(key=lambda r: r[0], reverse=True)  # tie-break: newest first
     for key in reversed(sort):
         kind = TYPES[key.field]
@@ -168,6 +184,11 @@ def dataset(db):
         record_upsert_batch(team=team, model=model, items=payloads)
         for name, kind in TYPES.items():
             field_set_type(team=team, model=model, name=name, type=kind)
+        if connection.vendor == "sqlite":
+            # the sort indexes exist, so the compiler's INDEXED BY path is checked too
+            for name in TYPES:
+                for desc in (False, True):
+                    index_ensure(model_pk=model.pk, field_name=name, desc=desc)
         rows = [
             (pk, key, data)
             for pk, key, data in Record.objects.filter(model=model)
@@ -190,12 +211,13 @@ def dataset(db):
         unique_by=lambda k: k.field,
     ),
     limit=st.integers(1, 25),
+    q=st.one_of(st.none(), st.text(alphabet="abAB%_x 7.-t", min_size=1, max_size=3)),
 )
-def test_query_compiler_matches_reference(dataset, where, sort, limit):
+def test_query_compiler_matches_reference(dataset, where, sort, limit, q):
     team, model, rows = dataset
-    expected = reference(rows, where, sort)
+    expected = reference(rows, where, sort, q)
     spec = QuerySpec(
-        where=Group("and", tuple(where)) if where else None, sort=tuple(sort), limit=limit
+        where=Group("and", tuple(where)) if where else None, sort=tuple(sort), limit=limit, q=q
     )
     got, cursor = [], None
     if True:

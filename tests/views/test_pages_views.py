@@ -260,3 +260,12 @@ def test_grid_keeps_nested_path_conditions_set_through_the_api(
         f"/views/{view.public_id}?edit=1&ff=meta.plan&fo=eq&fv=pro&fg=0&sort=meta.plan"
     )
     assert resp.context["grid"].dirty is False
+
+
+def test_grid_of_an_empty_model_says_so(client_in, team, orders):
+    view = view_create(team=team, name="Nothing yet", model=orders)
+    resp = client_in.get(f"/views/{view.public_id}")
+    assert resp.status_code == 200
+    html = resp.content.decode()
+    assert "No records yet. Push some through the records API." in html
+    assert 'data-path="id"' in html

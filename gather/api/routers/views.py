@@ -6,6 +6,7 @@ from django.http import StreamingHttpResponse
 from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
+from gather.api.routers.records import LIST_PARAMETERS
 from gather.api.schemas import ERRORS, ErrorOut, RecordPage
 from gather.query.spec import spec_from_params
 from gather.records import selectors as records
@@ -121,7 +122,24 @@ def delete_view(request, view_id: str):
     return Status(204, None)
 
 
-@router.get("/{view_id}/records", response={200: RecordPage, **ERRORS, 422: ErrorOut})
+EXPORT_PARAMETERS = {
+    "parameters": [
+        p for p in LIST_PARAMETERS["parameters"] if p["name"] not in ("limit", "cursor", "count")
+    ],
+    "responses": {
+        "200": {
+            "description": "CSV: a header row of column paths, then every matching record.",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    },
+}
+
+
+@router.get(
+    "/{view_id}/records",
+    response={200: RecordPage, **ERRORS, 422: ErrorOut},
+    openapi_extra=LIST_PARAMETERS,
+)
 def view_records(request, view_id: str):
     """The view's records: its saved filter AND the query string's (same parameters as
     the records list: `filter[path][op]=v`, `sort`, `q`, `limit`, `cursor`, `count`)."""
@@ -131,11 +149,7 @@ def view_records(request, view_id: str):
     return selectors.view_records(team=team, view=view, spec=spec)
 
 
-@router.get(
-    "/{view_id}/export.csv",
-    response={200: None, **ERRORS},
-    openapi_extra={"responses": {"200": {"description": "CSV", "content": {"text/csv": {}}}}},
-)
+@router.get("/{view_id}/export.csv", response=ERRORS, openapi_extra=EXPORT_PARAMETERS)
 def export_view(request, view_id: str):
     """Every record the view shows (query-string filters ANDed as for `/records`), as CSV
     streamed from the database: a header row of column paths, nested values as JSON."""

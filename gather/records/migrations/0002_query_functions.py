@@ -14,8 +14,10 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT CASE lower(t) WHEN 'true' THEN true WHEN 'false' THEN false END
 $$;
 
+-- PARALLEL UNSAFE: its exception block (for dates like 2026-02-30) needs a
+-- subtransaction, which no process may start while a parallel plan runs.
 CREATE OR REPLACE FUNCTION gather_ts(t text) RETURNS double precision
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+LANGUAGE plpgsql IMMUTABLE PARALLEL UNSAFE AS $$
 BEGIN
   IF t IS NULL OR t !~ ('^[0-9]{4}-[0-9]{2}-[0-9]{2}'
       '([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:?[0-9]{2})?)?$') THEN

@@ -25,7 +25,7 @@
 
   // ---- navigation without full reloads ---------------------------------------------------
   let pending = null;
-  async function navigate(url, { push = true, keepFocus = false } = {}) {
+  async function navigate(url, { push = true, replace = false, keepFocus = false } = {}) {
     const r = root();
     if (!r) { window.location.href = url; return; }
     if (pending) pending.abort();
@@ -33,25 +33,34 @@
     r.classList.add("loading");
     const active = document.activeElement;
     const focusName = keepFocus && active && active.name ? active.name : null;
-    const caret = focusName && active.selectionStart != null ? active.selectionStart : null;
-    let response;
+    let caret = focusName && active.selectionStart != null ? active.selectionStart : null;
+    let response, html;
     try {
       response = await fetch(url, { headers: { "X-Requested-With": "fetch" }, signal: pending.signal });
+      html = await response.text();
     } catch (err) {
       if (err.name !== "AbortError") window.location.href = url;
       return;
     }
-    const html = await response.text();
+    const typed = focusName && document.activeElement === active ? active.value : null;
+    if (typed != null && active.selectionStart != null) caret = active.selectionStart;
     const doc = new DOMParser().parseFromString(html, "text/html");
     const fresh = doc.getElementById("view-root");
     if (!fresh) { window.location.href = response.url || url; return; }
     r.replaceWith(fresh);
     document.title = doc.title;
-    if (push) history.pushState({ pjax: true }, "", response.url || url);
+    if (replace) history.replaceState({ pjax: true }, "", response.url || url);
+    else if (push) history.pushState({ pjax: true }, "", response.url || url);
     enhance(fresh);
     if (focusName) {
       const again = fresh.querySelector(`[name="${focusName}"]`);
       if (again) {
+        if (typed != null && again.value !== typed) {
+          // the user kept typing while the page loaded: keep it, and search again for it
+          const changed = again.value.trim() !== typed.trim();
+          again.value = typed;
+          if (changed) again.dispatchEvent(new Event("input", { bubbles: true }));
+        }
         again.focus();
         if (caret != null && again.setSelectionRange) again.setSelectionRange(caret, caret);
       }
@@ -244,7 +253,9 @@
       timer = setTimeout(() => {
         const params = stateParams();
         if (input.value.trim()) params.set("q", input.value); else params.delete("q");
-        navigate(viewUrl(params), { keepFocus: true });
+        // typing refines one search: one history entry, not one per pause
+        const typing = new URLSearchParams(window.location.search).has("q") && input.value.trim();
+        navigate(viewUrl(params), { keepFocus: true, replace: Boolean(typing) });
       }, 350);
     });
   }
@@ -262,9 +273,9 @@
     const list = scope.querySelector(".column-list");
     if (list) dragSort(list, "li[data-path]", () => {}, false);
     // one open pop-over at a time
-    scope.querySelectorAll("details.pop, details.menu").forEach((d) => {
+    scope.querySelectorAll("details.pop, details.view-menu").forEach((d) => {
       d.addEventListener("toggle", () => {
-        if (d.open) scope.querySelectorAll("details.pop[open], details.menu[open]")
+        if (d.open) scope.querySelectorAll("details.pop[open], details.view-menu[open]")
           .forEach((o) => { if (o !== d) o.open = false; });
       });
     });
@@ -277,7 +288,7 @@
       if (search) { e.preventDefault(); search.focus(); search.select(); }
       return;
     }
-    if (e.key === "Escape") document.querySelectorAll("details.pop[open], details.menu[open]")
+    if (e.key === "Escape") document.querySelectorAll("details.pop[open], details.view-menu[open]")
       .forEach((d) => { d.open = false; });
   });
 
