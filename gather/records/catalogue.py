@@ -48,10 +48,8 @@ def observe(model: DataModel, datas: list[dict]) -> None:
     wanted: dict[str, str] = {}
     for data in datas:
         for name, value in data.items():
-            if name == model.id_field or (
-                known.get(name) == FieldType.STRING and name not in wanted
-            ):
-                continue  # text absorbs every value: nothing to learn
+            if name == model.id_field:
+                continue
             current = wanted.get(name, known.get(name))
             if current == FieldType.STRING:
                 continue  # text absorbs every other type: nothing to learn
