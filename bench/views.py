@@ -210,7 +210,7 @@ def main() -> None:
             built = sql.run("SELECT count(*) FROM sqlite_master WHERE name LIKE ?", (pattern,))
         else:
             built = sql.run("SELECT count(*) FROM pg_indexes WHERE indexname LIKE ?", (pattern,))
-        if built[0][0] >= 3:
+        if built[0][0] >= 4:  # amount asc and desc, created desc, status
             break
         time.sleep(2)
     print(f"indexes built: {built[0][0]}", flush=True)
