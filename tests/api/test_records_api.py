@@ -271,3 +271,27 @@ def test_record_hostile_id_values_are_plain_keys(api, orders):
         assert resp.json()["id"] == key
     assert api.post(url(orders), json={"id": "x" * 513}).status_code == 400
     assert Record.objects.filter(model=orders).count() == 5
+
+
+def test_record_batch_ndjson_example_of_docs_api_md(api, orders):
+    body = b'{"id":"1","amount":5}\n{"amount":7}\n{"id":"2"}\n{"id":"2","status":"paid"}\n'
+    resp = api.post(url(orders, "/batch"), data=body, content_type="application/x-ndjson")
+    assert resp.json() == {
+        "created": 2,
+        "updated": 1,
+        "failed": 1,
+        "results": [
+            {"index": 0, "status": 201, "id": "1"},
+            {
+                "index": 1,
+                "status": 400,
+                "error": {
+                    "code": "id_field_missing",
+                    "message": "The record has no 'id' field, this model's ID field.",
+                    "field": "id",
+                },
+            },
+            {"index": 2, "status": 201, "id": "2"},
+            {"index": 3, "status": 200, "id": "2"},
+        ],
+    }
