@@ -125,7 +125,8 @@ def matches(cond: Condition, data: dict) -> bool:
             return text is None or needle not in text
         return text is not None and text.startswith(needle)
     if op == "in":
-        return v is not None and v in {typed(kind, x) for x in value.split(",")}
+        # items of a comma list are trimmed: "paid, refunded"
+        return v is not None and v in {typed(kind, x.strip()) for x in value.split(",")}
     target = typed(kind, value)
     if op == "eq":
         return v is not None and v == target
