@@ -12,6 +12,7 @@ Ingest pays only for the fields people actually query.
 """
 
 import logging
+import time
 
 from django.db import connection
 
@@ -26,20 +27,44 @@ _known: set[str] = set()
 _built: set[tuple[str, str]] = set()
 
 
+class IndexBuildBusy(Exception):
+    """Another process is building an index; try again later."""
+
+
+def _lock(cur, seconds: float = 600) -> bool:
+    """One build at a time. Polled with short statements: a session blocked inside
+    pg_advisory_lock holds a transaction open, which a concurrent index build waits for
+    while holding the lock itself (a deadlock)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        cur.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY])
+        if cur.fetchone()[0]:
+            return True
+        time.sleep(0.5)
+    return False
+
+
 def index_name(model_pk: int, field_pk: int, desc: bool) -> str:
     return f"gather_ix_m{model_pk}_f{field_pk}_{'d' if desc else 'a'}"
 
 
 def _exists(name: str, model) -> bool:
+    """Whether the index is there and usable (a failed concurrent build leaves an invalid
+    one behind on PostgreSQL: that counts as absent)."""
     # Remembered per Model ID as well: a primary key can come back after a rollback.
     if (name, model.public_id) in _built:
         return True
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
-            cur.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [name])
+            cur.execute(
+                "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+                " WHERE c.relname = %s",
+                [name],
+            )
         else:
             cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = %s", [name])
-        found = cur.fetchone() is not None
+        row = cur.fetchone()
+    found = bool(row and row[0])
     if found:
         _built.add((name, model.public_id))
     return found
@@ -96,13 +121,16 @@ def index_ensure(*, model_pk: int, field_name: str, desc: bool) -> str | None:
         f"({sql.order_term(f'({expr})', desc)}, id DESC) WHERE model_id = {int(model.pk)}"
     )
     with connection.cursor() as cur:
-        if concurrent:
-            # One build at a time: concurrent builds on one table wait on each other
-            # and PostgreSQL resolves that as a deadlock.
-            cur.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
+        if concurrent and not _lock(cur):
+            raise IndexBuildBusy(f"another index build is running; {name} waits")
         try:
             if not _exists(name, model):
+                cur.execute(f"DROP INDEX {concurrently}IF EXISTS {name}")  # a failed build's
                 cur.execute(statement)
+                if connection.vendor == "postgresql":
+                    # Statistics on the new index's expression: without them the planner
+                    # guesses 0.5 % for any condition on it and may scan instead.
+                    cur.execute("ANALYZE gather_record")
         finally:
             if concurrent:
                 cur.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
