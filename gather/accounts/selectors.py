@@ -42,3 +42,8 @@ def invite_pending(*, token: str) -> Invite | None:
         .filter(token_hash=sha256_hex(token), accepted_at__isnull=True)
         .first()
     )
+
+
+def apikey_get(*, team: Team, key_id: int) -> ApiKey | None:
+    """One of the team's keys; another team's key is None, as if it did not exist."""
+    return ApiKey.objects.filter(team=team, pk=key_id).first()

@@ -169,7 +169,7 @@ def developer(request):
 @require_http_methods(["GET", "POST"])
 def apikey_revoke(request, key_id: int):
     team = _team(request)
-    key = account_selectors.apikey_list(team=team).filter(pk=key_id).first()
+    key = account_selectors.apikey_get(team=team, key_id=key_id)
     if key is None:
         raise Http404("No such API key in this team.")
     if request.method == "POST":

@@ -92,3 +92,53 @@ def test_settings_walkthrough_in_the_browser(browser, browser_page, live_server)
     page.click("button:has-text('Delete model')")
     page.wait_for_url("**/settings/team/models")
     assert "No models yet" in page.content()
+
+
+def test_rename_logout_and_login_again(browser_page, live_server, signer):
+    page, base = browser_page, live_server.url
+    email = signer.sign_up(page, team="Initech")
+    page.fill("#add-model input[name=name]", "Orders")
+    page.click("button:has-text('Add New Model')")
+    model_id = page.locator("#model-id").inner_text()
+
+    page.fill("form:has(input[name=rename]) input[name=name]", "Purchases")
+    page.click("button:has-text('Rename')")
+    page.wait_for_selector("text=Model renamed.")
+    assert page.locator("h1").inner_text() == "Purchases"
+    assert page.locator("#model-id").inner_text() == model_id  # the Model ID never changes
+    shot(page, "settings-renamed")
+
+    signer.log_out(page)
+    page.goto(f"{base}/settings/team/models")
+    assert "/login" in page.url  # signed out: settings redirect to sign in
+    signer.log_in(page, email)
+    page.goto(f"{base}/settings/team/models")
+    assert "Purchases" in page.locator("table").inner_text()
+    shot(page, "settings-models")
+
+
+def test_used_invite_link_is_refused(browser, browser_page, live_server, signer):
+    page, base = browser_page, live_server.url
+    signer.sign_up(page, team="Hooli")
+    page.goto(f"{base}/settings/team/members")
+    page.fill("input[name=email]", "mate@hooli.test")
+    page.click("button:has-text('Create invite link')")
+    link = page.locator("#invite-link").inner_text()
+    shot(page, "settings-members")
+
+    # an existing user signs in from the invite page, then joins
+    other = browser.new_context().new_page()
+    signer.sign_up(other, email="mate@hooli.test", team="Mate's own")
+    signer.log_out(other)
+    other.goto(link)
+    other.click("a:has-text('sign in')")
+    other.fill("input[name=username]", "mate@hooli.test")
+    other.fill("input[name=password]", "a long passphrase")
+    other.click("button:has-text('Sign in')")
+    other.wait_for_url(link)
+    other.click("button:has-text('Join Hooli')")
+    other.wait_for_url("**/settings/team/models")
+    assert other.locator(".topbar .team").inner_text() == "Hooli"
+    other.goto(link)
+    assert "does not work" in other.content()
+    other.context.close()
