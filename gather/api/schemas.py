@@ -68,3 +68,17 @@ class RecordPage(Schema):
 
 
 ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut}
+
+
+class BatchItemOut(Schema):
+    index: int = Field(..., description="Position of the item in the request, from 0.")
+    result: str = Field(..., description="`created`, `updated` or `error`.", examples=["created"])
+    id: str | None = Field(None, description="The record's ID (absent on errors).")
+    error: ErrorBody | None = None
+
+
+class BatchOut(Schema):
+    created: int
+    updated: int
+    failed: int
+    data: list[BatchItemOut]

@@ -9,22 +9,25 @@ from django.db import IntegrityError, transaction
 from .fields import combine, value_type
 from .models import DataModel, Field, FieldType
 
-_known: dict[int, dict[str, str]] = {}
+# Keyed by the random Model ID too: SQLite may hand a deleted model's pk to a new one,
+# and another process's memory of the old model must not count for the new one.
+_known: dict[tuple[int, str], dict[str, str]] = {}
 
 
 def forget(model_pk: int) -> None:
-    _known.pop(model_pk, None)
+    for cache_key in [k for k in _known if k[0] == model_pk]:
+        _known.pop(cache_key, None)
 
 
 def _load(model: DataModel) -> dict[str, str]:
     types = dict(Field.objects.filter(model=model).values_list("name", "type"))
-    _known[model.pk] = types
+    _known[(model.pk, model.public_id)] = types
     return types
 
 
 def observe(model: DataModel, datas: list[dict]) -> None:
     """Record the fields and value types of incoming records in the catalogue."""
-    known = _known.get(model.pk)
+    known = _known.get((model.pk, model.public_id))
     if known is None:
         known = _load(model)
     wanted: dict[str, str] = {}

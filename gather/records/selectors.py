@@ -3,7 +3,7 @@
 import base64
 
 import orjson
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from gather.accounts.models import Team
 from gather.core.errors import InvalidInput, NotFound
@@ -17,9 +17,9 @@ MAX_LIMIT = 500
 
 def model_get(*, team: Team, ref: str) -> DataModel:
     """A team's model by Model ID or slug; another team's model does not exist."""
-    model = DataModel.objects.filter(team=team, public_id=ref).first()
-    if model is None:
-        model = DataModel.objects.filter(team=team, slug=ref).first()
+    # One query for both: a Model ID wins over a slug that happens to read the same.
+    found = list(DataModel.objects.filter(Q(public_id=ref) | Q(slug=ref), team=team)[:2])
+    model = next((m for m in found if m.public_id == ref), found[0] if found else None)
     if model is None:
         raise NotFound(f"No model {ref!r} in this team.", code="model_not_found")
     return model

@@ -4,7 +4,7 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from gather.accounts.models import Team
-from gather.core.errors import Conflict, InvalidInput, NotFound, ValidationFailed
+from gather.core.errors import Conflict, GatherError, InvalidInput, NotFound, ValidationFailed
 from gather.query.joins import joined_values, joins_for_model
 
 from . import catalogue
@@ -176,3 +176,43 @@ def record_delete(*, team: Team, model: DataModel, key: str) -> None:
     deleted, _ = Record.objects.filter(model=model, key=key).delete()
     if not deleted:
         raise NotFound(f"No record {key!r} in model {model.name!r}.")
+
+
+def _item_error(index: int, exc: GatherError) -> dict:
+    return {"index": index, "result": "error", **exc.as_dict()}
+
+
+def record_upsert_batch(*, team: Team, model: DataModel, items: list) -> list[dict]:
+    """Upsert many records; returns one result per item, in order.
+
+    Each item is a payload (a dict) or a ``GatherError`` raised while parsing it. Invalid
+    items get an error result and do not stop the others. Items with the same ID apply in
+    order: they are merged here first (the contract's merge is a shallow ``dict.update``),
+    because one PostgreSQL statement cannot touch a row twice.
+    """
+    results: list[dict | None] = [None] * len(items)
+    merged: dict[str, dict] = {}
+    positions: dict[str, list[int]] = {}
+    for index, item in enumerate(items):
+        try:
+            if isinstance(item, GatherError):
+                raise item
+            key = record_validate(model, item)
+        except GatherError as exc:
+            results[index] = _item_error(index, exc)
+            continue
+        if key in merged:
+            merged[key].update(item)
+            positions[key].append(index)
+        else:
+            merged[key] = dict(item)
+            positions[key] = [index]
+    if merged:
+        catalogue.observe(model, list(merged.values()))
+        created = dialect().upsert_many(model_id=model.pk, items=list(merged.items()))
+        for key, indexes in positions.items():
+            first_created = bool(created.get(key))
+            for n, index in enumerate(indexes):
+                result = "created" if first_created and n == 0 else "updated"
+                results[index] = {"index": index, "id": key, "result": result}
+    return results

@@ -5,14 +5,17 @@ from urllib.parse import parse_qsl
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from gather.api.schemas import ERRORS, ErrorOut, RecordOut, RecordPage
-from gather.core.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from gather.api.schemas import ERRORS, BatchOut, ErrorOut, RecordOut, RecordPage
+from gather.core.errors import GatherError, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from gather.records import selectors, services
 from gather.records.payload import parse_form, parse_json
 
 router = Router(tags=["Records"])
 
 MAX_RECORD_BYTES = 1024 * 1024
+MAX_BATCH_BYTES = 16 * 1024 * 1024
+MAX_BATCH_ITEMS = 10_000
+NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 JSON_TYPES = ("application/json",)
 
@@ -45,6 +48,44 @@ def read_body(request, limit: int) -> bytes:
     if len(body) > limit:
         raise PayloadTooLarge(f"The body is larger than {limit // 1024} KiB.")
     return body
+
+
+def _too_many(count: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"A batch holds at most {MAX_BATCH_ITEMS} records (got {count}); split it.",
+        code="too_many_records",
+    )
+
+
+def batch_items(request) -> list:
+    """The items of a batch: payloads, or the error that made a NDJSON line unusable."""
+    kind = media_type(request)
+    body = read_body(request, MAX_BATCH_BYTES)
+    if kind in NDJSON_TYPES:
+        lines = [line for line in body.split(b"\n") if line.strip()]
+        if len(lines) > MAX_BATCH_ITEMS:
+            raise _too_many(len(lines))
+        items: list = []
+        for line in lines:
+            try:
+                items.append(parse_json(line))
+            except GatherError as exc:
+                items.append(exc)
+        return items
+    if kind in JSON_TYPES or kind.endswith("+json"):
+        items = parse_json(body)
+        if not isinstance(items, list):
+            raise InvalidInput(
+                "A batch is a JSON array of records (or NDJSON: one record a line).",
+                code="invalid_batch",
+            )
+        if len(items) > MAX_BATCH_ITEMS:
+            raise _too_many(len(items))
+        return items
+    raise UnsupportedMediaType(
+        "Send batches as application/json (an array) or application/x-ndjson"
+        f" (got {kind or 'no Content-Type'})."
+    )
 
 
 def record_payload(request):
@@ -89,6 +130,79 @@ def upsert_record(request, model: str):
     obj = selectors.model_get(team=team, ref=model)
     record, created = services.record_upsert(team=team, model=obj, payload=record_payload(request))
     return Status((201 if created else 200), record)
+
+
+BATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "array",
+                    "maxItems": MAX_BATCH_ITEMS,
+                    "items": {"type": "object", "additionalProperties": True},
+                },
+                "example": [
+                    {"id": "1234", "amount": 75},
+                    {"id": "1235", "amount": 20, "meta": {"plan": "pro"}},
+                    {"amount": 5},
+                ],
+            },
+            "application/x-ndjson": {
+                "schema": {"type": "string"},
+                "example": '{"id": "1234", "amount": 75}\n{"id": "1235", "amount": 20}\n',
+            },
+        },
+    }
+}
+
+BATCH_EXAMPLE = {
+    "created": 1,
+    "updated": 1,
+    "failed": 1,
+    "data": [
+        {"index": 0, "result": "updated", "id": "1234"},
+        {"index": 1, "result": "created", "id": "1235"},
+        {
+            "index": 2,
+            "result": "error",
+            "error": {
+                "code": "id_field_missing",
+                "message": "The record has no 'id' field, this model's ID field.",
+                "field": "id",
+            },
+        },
+    ],
+}
+
+
+@router.post(
+    "/{model}/records/batch",
+    response={200: BatchOut, **ERRORS, 413: ErrorOut, 415: ErrorOut},
+    openapi_extra={
+        **BATCH_BODY,
+        "responses": {"200": {"content": {"application/json": {"example": BATCH_EXAMPLE}}}},
+    },
+)
+def upsert_batch(request, model: str):
+    """Upsert up to 10,000 records: a JSON array, or NDJSON (one JSON object a line).
+
+    Each item is merged like a single upsert. The response has one result per item, in
+    order; an invalid item gets an error and does not stop the others. Items with the same
+    ID apply in order. A 200 means every valid item is committed.
+    """
+    team = request.auth.team
+    obj = selectors.model_get(team=team, ref=model)
+    results = services.record_upsert_batch(team=team, model=obj, items=batch_items(request))
+    counts = {"created": 0, "updated": 0, "error": 0}
+    for item in results:
+        counts[item["result"]] += 1
+    return {
+        "created": counts["created"],
+        "updated": counts["updated"],
+        "failed": counts["error"],
+        "data": results,
+    }
 
 
 class ListParams(Schema):
