@@ -209,7 +209,9 @@ def record_upsert_batch(*, team: Team, model: DataModel, items: list) -> list[di
             positions[key] = [index]
     if merged:
         catalogue.observe(model, list(merged.values()))
-        created = dialect().upsert_many(model_id=model.pk, items=list(merged.items()))
+        # Sorted by key, so concurrent batches lock rows in the same order (no deadlock).
+        ordered = sorted(merged.items())
+        created = dialect().upsert_many(model_id=model.pk, items=ordered)
         for key, indexes in positions.items():
             first_created = bool(created.get(key))
             for n, index in enumerate(indexes):
