@@ -36,6 +36,8 @@ def observe(model: DataModel, datas: list[dict]) -> None:
             if name == model.id_field:
                 continue
             current = wanted.get(name, known.get(name))
+            if current == FieldType.STRING and name in known:
+                continue  # string is the widest type: no value can change it
             seen = value_type(value)
             new = combine(current, seen)
             if new is None:

@@ -47,14 +47,27 @@ def combine(current: str | None, seen: str | None) -> str | None:
     return FieldType.STRING
 
 
+BAD_NAME_CHARS = re.compile(r"[.\[\]\x00-\x1f\x7f]")
+_good_names: set[str] = set()
+
+
 def field_name_problem(name: str) -> str | None:
     """Why a top-level field name cannot be stored, or None when it is fine."""
+    if name in _good_names:  # every record repeats the same few names
+        return None
+    problem = _name_problem(name)
+    if problem is None and len(_good_names) < 100_000:
+        _good_names.add(name)
+    return problem
+
+
+def _name_problem(name: str) -> str | None:
     if not name:
         return "Field names cannot be empty."
     if len(name) > MAX_FIELD_NAME:
         return f"Field names are at most {MAX_FIELD_NAME} characters."
-    if any(ch in name for ch in ".[]"):
-        return "Field names cannot contain '.', '[' or ']' (they address nested values)."
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+    if bad := BAD_NAME_CHARS.search(name):
+        if bad.group() in ".[]":
+            return "Field names cannot contain '.', '[' or ']' (they address nested values)."
         return "Field names cannot contain control characters."
     return None

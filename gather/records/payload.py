@@ -85,11 +85,16 @@ def check_finite(value, depth: int = 0) -> None:
     """Reject non-finite floats and absurd nesting anywhere in a payload."""
     if depth > MAX_DEPTH:
         raise InvalidInput(f"Values nest deeper than {MAX_DEPTH} levels.")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise InvalidInput("Numbers must be finite.")
     if isinstance(value, dict):
-        for v in value.values():
-            check_finite(v, depth + 1)
+        values = value.values()
     elif isinstance(value, list):
-        for v in value:
-            check_finite(v, depth + 1)
+        values = value
+    else:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InvalidInput("Numbers must be finite.")
+        return
+    for v in values:
+        kind = type(v)
+        if kind is str or kind is int or kind is bool or v is None:
+            continue  # the common case, checked inline: this runs for every batch item
+        check_finite(v, depth + 1)

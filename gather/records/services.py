@@ -179,7 +179,7 @@ def record_delete(*, team: Team, model: DataModel, key: str) -> None:
 
 
 def _item_error(index: int, exc: GatherError) -> dict:
-    return {"index": index, "result": "error", **exc.as_dict()}
+    return {"index": index, "result": "error", "id": None, **exc.as_dict()}
 
 
 def record_upsert_batch(*, team: Team, model: DataModel, items: list) -> list[dict]:
@@ -216,5 +216,5 @@ def record_upsert_batch(*, team: Team, model: DataModel, items: list) -> list[di
             first_created = bool(created.get(key))
             for n, index in enumerate(indexes):
                 result = "created" if first_created and n == 0 else "updated"
-                results[index] = {"index": index, "id": key, "result": result}
+                results[index] = {"index": index, "result": result, "id": key, "error": None}
     return results
