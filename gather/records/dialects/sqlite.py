@@ -8,7 +8,7 @@ inside the one upsert statement, so it is as atomic as on PostgreSQL.
 from datetime import UTC, datetime
 
 import orjson
-from django.db import connection, transaction
+from django.db import connection
 from django.utils.dateparse import parse_datetime
 
 from .base import UpsertedRow
@@ -21,14 +21,16 @@ ON CONFLICT (model_id, key) DO UPDATE
 RETURNING id, data, created_at, updated_at
 """
 
+# One statement for a whole batch, like PostgreSQL: the items go in as one JSON array
+# ([[key, data], ...]); a row whose created_at is this statement's stamp is new.
 UPSERT_MANY = """
 INSERT INTO gather_record (model_id, key, data, created_at, updated_at)
-VALUES (%s, %s, %s, %s, %s)
+SELECT %s, json_extract(e.value, '$[0]'), json_extract(e.value, '$[1]'), %s, %s
+  FROM json_each(%s) AS e WHERE true
 ON CONFLICT (model_id, key) DO UPDATE
    SET data = gather_merge(data, excluded.data), updated_at = excluded.updated_at
+RETURNING key, created_at
 """
-
-EXISTING_CHUNK = 500
 
 
 def _merge(old: str | None, new: str | None) -> str | None:
@@ -76,20 +78,9 @@ class SqliteDialect:
         """Upsert items whose keys are unique; returns key -> created."""
         if not items:
             return {}
-        now = _stamp(datetime.now(UTC))
-        keys = [key for key, _ in items]
-        with transaction.atomic(), connection.cursor() as cur:
-            existing: set[str] = set()
-            for start in range(0, len(keys), EXISTING_CHUNK):
-                chunk = keys[start : start + EXISTING_CHUNK]
-                marks = ",".join(["%s"] * len(chunk))
-                cur.execute(
-                    f"SELECT key FROM gather_record WHERE model_id = %s AND key IN ({marks})",
-                    [model_id, *chunk],
-                )
-                existing.update(row[0] for row in cur.fetchall())
-            cur.executemany(
-                UPSERT_MANY,
-                [(model_id, key, orjson.dumps(data).decode(), now, now) for key, data in items],
-            )
-        return {key: key not in existing for key in keys}
+        moment = datetime.now(UTC)
+        now = _stamp(moment)
+        with connection.cursor() as cur:
+            cur.execute(UPSERT_MANY, [model_id, now, now, orjson.dumps(items).decode()])
+            rows = cur.fetchall()
+        return {key: _parse(created_at) == moment for key, created_at in rows}
