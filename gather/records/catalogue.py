@@ -11,6 +11,12 @@ from .models import DataModel, Field, FieldType
 
 # Keyed by the random Model ID too: SQLite may hand a deleted model's pk to a new one,
 # and another process's memory of the old model must not count for the new one.
+# Python types whose values always agree with a catalogue type (text is checked in full).
+SAME_TYPE = {
+    FieldType.NUMBER: (int, float),
+    FieldType.BOOLEAN: (bool,),
+    FieldType.OBJECT: (dict, list),
+}
 _known: dict[tuple[int, str], dict[str, str]] = {}
 
 
@@ -31,13 +37,18 @@ def observe(model: DataModel, datas: list[dict]) -> None:
     if known is None:
         known = _load(model)
     wanted: dict[str, str] = {}
+    id_field = model.id_field
     for data in datas:
         for name, value in data.items():
-            if name == model.id_field:
-                continue
-            current = wanted.get(name, known.get(name))
-            if current == FieldType.STRING and name in known:
-                continue  # string is the widest type: no value can change it
+            if name == id_field or value is None:
+                continue  # the ID is always text; null suggests no type
+            current = wanted.get(name) or known.get(name)
+            if current is not None:
+                # Fast paths for values that cannot change the type (the usual case).
+                if current == FieldType.STRING:
+                    continue  # string is the widest type
+                if type(value) in SAME_TYPE.get(current, ()):
+                    continue
             seen = value_type(value)
             new = combine(current, seen)
             if new is None:
