@@ -1,227 +1,286 @@
 """Ingest benchmark: how fast a running Gather server takes records in.
 
-It starts nothing itself. It measures, against the server at --url:
+It starts nothing itself; it measures a server you started, and writes the yardstick
+straight into that server's database. Start a server on each database first, e.g.:
 
-1. single-record POSTs in the guide's form-encoded shape (``id=..&amount=75&stripe_charge_id=..``)
-   with 1 and with 8 concurrent keep-alive clients (each client is its own process, so
-   the load generator is not held back by one interpreter's GIL);
-2. batch upserts of 1,000 records (a JSON array each) from 1 and 2 clients;
-3. the yardstick: the same kind of records merge-upserted straight into the same database
-   (--database-url) with one SQL statement per 1,000 rows, as research measured
-   (PostgreSQL ``INSERT..SELECT FROM jsonb_array_elements($1) ON CONFLICT DO UPDATE SET
-   data = data || EXCLUDED.data``; SQLite ``INSERT..SELECT FROM json_each(?) WHERE true
-   ON CONFLICT DO UPDATE SET data = json_patch(data, excluded.data)``).
+    # SQLite (the embedded default)
+    export GATHER_HOME=/tmp/bench-sqlite
+    .venv/bin/gather init --email bench@example.com --password bench-password --team Bench
+    KEY=$(.venv/bin/gather apikey create --team Bench)
+    .venv/bin/gather serve --port 8101 &
 
-All records get fresh IDs (the insert path); the yardstick's rows are deleted afterwards.
+    # PostgreSQL
+    createdb -h 127.0.0.1 -U postgres gather_bench
+    export GATHER_HOME=/tmp/bench-pg DATABASE_URL=postgres://postgres@127.0.0.1:5432/gather_bench
+    .venv/bin/gather init ... ; KEY=$(.venv/bin/gather apikey create --team Bench)
+    .venv/bin/gather serve --port 8102 &
 
-Start a server on SQLite::
+Then, for each server (the model is created through the API when absent):
 
-    export GATHER_HOME=/tmp/gather-bench-sqlite
-    gather serve --port 8001 &
-    gather init --email bench@example.com --password 'bench bench' --team Bench
-    KEY=$(gather apikey create --team Bench)
-    MODEL=$(curl -s localhost:8001/api/models -H "Authorization: Token $KEY" \\
-        -H 'Content-Type: application/json' -d '{"name": "Orders", "id_field": "id"}' \\
-        | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-    python bench/ingest.py --url http://127.0.0.1:8001 --key $KEY --model $MODEL \\
-        --database-url sqlite:///$GATHER_HOME/gather.db
+    .venv/bin/python bench/ingest.py --url http://127.0.0.1:8101 --key "$KEY" \\
+        --model bench-orders --database-url sqlite:////tmp/bench-sqlite/gather.db
 
-On PostgreSQL, the same with ``export DATABASE_URL=postgres://postgres@127.0.0.1:5432/gather_bench``
-(create the database first: ``createdb -h 127.0.0.1 -U postgres gather_bench``) and
-``--database-url $DATABASE_URL``. Results go to stdout as a table and, with --json, to a file.
+What it measures, one after the other:
+
+1. single-record upserts, form-encoded in the guide's shape
+   (``id=…&amount=…&stripe_charge_id=…``), with 1 and then 8 concurrent keep-alive
+   clients; each client is its own process (the load generator shares the machine's
+   cores with the server, so one Python process could not saturate it), speaking HTTP/1.1
+   through the standard library's ``http.client``, which costs the client far less CPU
+   per request than a full-featured client;
+2. batch upserts of 1,000 records a request (JSON arrays of new records, then the same
+   IDs again as partial merges);
+3. the yardstick: the same records merge-upserted straight into the same database, one
+   SQL statement per 1,000 rows (PostgreSQL: ``INSERT … SELECT … FROM
+   jsonb_array_elements(…) ON CONFLICT … DO UPDATE SET data = data || excluded.data``,
+   autocommit; SQLite: ``INSERT … SELECT … FROM json_each(?) … ON CONFLICT … DO UPDATE``,
+   with the same top-level merge function the server registers), into another model of
+   the same team so the two never touch the same rows.
+
+It prints one JSON object with every figure and the ratios the targets are stated in.
 """
 
 import argparse
 import http.client
 import json
-import multiprocessing as mp
+import multiprocessing
 import os
-import platform
 import sqlite3
 import time
+import urllib.parse
 import uuid
-from datetime import UTC, datetime
-from urllib.parse import urlencode, urlsplit
+
+import httpx
+import orjson
 
 BATCH = 1000
 
 
-def record(run: str, n: int) -> dict:
-    """A record like research's: 8 top-level fields, about 250 bytes of JSON."""
+def guide_record(prefix: str, n: int) -> dict:
     return {
-        "id": f"{run}-{n}",
-        "amount": 1000 + n % 9000,
-        "currency": "usd",
-        "status": ("paid", "open", "failed")[n % 3],
-        "email": f"customer{n}@example.com",
-        "created": f"2026-11-{1 + n % 28:02d}T12:00:00Z",
-        "profile": {"city": "Lyon", "plan": "pro", "tags": ["a", "b"], "score": n % 100},
-        "stripe_charge_id": f"ch_{run}_{n}",
+        "id": f"{prefix}{n}",
+        "amount": str(10 + n % 990),
+        "stripe_charge_id": f"ch_{prefix}{n}",
     }
 
 
-def connect(url: str) -> http.client.HTTPConnection:
-    parts = urlsplit(url)
-    return http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=120)
+def batch_record(prefix: str, n: int) -> dict:
+    return {
+        "id": f"{prefix}{n}",
+        "amount": 10 + n % 990,
+        "currency": "usd",
+        "status": ("paid", "refunded", "failed")[n % 3],
+        "email": f"customer{n}@example.com",
+        "stripe_charge_id": f"ch_{prefix}{n}",
+    }
 
 
-def post(conn, path: str, body: bytes, content_type: str, key: str) -> int:
-    conn.request(
-        "POST", path, body, {"Content-Type": content_type, "Authorization": f"Token {key}"}
-    )
-    resp = conn.getresponse()
-    resp.read()
-    return resp.status
+def merge_record(prefix: str, n: int) -> dict:
+    return {"id": f"{prefix}{n}", "status": "refunded", "note": f"merge {n}"}
 
 
-def single_client(args, run: str, client: int, count: int, start_at: float, out) -> None:
-    conn = connect(args.url)
-    path = f"/api/models/{args.model}/records"
-    bodies = [
-        urlencode(
-            {"id": f"{run}-c{client}-{i}", "amount": "75", "stripe_charge_id": f"ch_{i}"}
-        ).encode()
-        for i in range(count)
-    ]
-    post(conn, path, b"id=warmup&amount=1", "application/x-www-form-urlencoded", args.key)
+# -- single-record clients ------------------------------------------------------------
+
+
+def _single_worker(args) -> tuple[int, float, float, int]:
+    url, key, model, prefix, count, start_at = args
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=60)
+    path = f"/api/models/{model}/records"
+    headers = {
+        "Authorization": f"Token {key}",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    errors = 0
+    # Warm the connection (and the server's per-process caches) before the clock starts.
+    conn.request("GET", "/healthz")
+    conn.getresponse().read()
     while time.time() < start_at:
         time.sleep(0.001)
-    t0 = time.perf_counter()
-    bad = 0
-    for body in bodies:
-        if post(conn, path, body, "application/x-www-form-urlencoded", args.key) not in (200, 201):
-            bad += 1
-    out.put((time.perf_counter() - t0, count, bad))
-
-
-def batch_client(args, run: str, client: int, batches: int, start_at: float, out) -> None:
-    conn = connect(args.url)
-    path = f"/api/models/{args.model}/records/batch"
-    bodies = [
-        json.dumps([record(f"{run}-b{client}-{b}", n) for n in range(BATCH)]).encode()
-        for b in range(batches)
-    ]
-    while time.time() < start_at:
-        time.sleep(0.001)
-    t0 = time.perf_counter()
-    bad = 0
-    for body in bodies:
-        if post(conn, path, body, "application/json", args.key) != 200:
-            bad += 1
-    out.put((time.perf_counter() - t0, batches * BATCH, bad))
-
-
-def run_clients(target, args, clients: int, per_client: int) -> tuple[float, int, int]:
-    """Run `clients` processes at once; returns (wall seconds, items, failures)."""
-    run = uuid.uuid4().hex[:8]
-    out = mp.Queue()
-    start_at = time.time() + 1.5 + 0.2 * clients  # every process is ready (bodies built)
-    procs = [
-        mp.Process(target=target, args=(args, run, c, per_client, start_at, out))
-        for c in range(clients)
-    ]
-    for p in procs:
-        p.start()
-    results = [out.get() for _ in procs]
-    for p in procs:
-        p.join()
-    wall = max(r[0] for r in results)
-    return wall, sum(r[1] for r in results), sum(r[2] for r in results)
-
-
-def yardstick_postgres(database_url: str, model: str, batches: int) -> float:
-    import psycopg
-
-    run = uuid.uuid4().hex[:8]
-    sql = """
-        INSERT INTO gather_record (model_id, key, data, created_at, updated_at)
-        SELECT %s, e->>'id', e, now(), now() FROM jsonb_array_elements(%s::jsonb) AS e
-        ON CONFLICT (model_id, key) DO UPDATE
-           SET data = gather_record.data || EXCLUDED.data, updated_at = now()
-    """
-    bodies = [json.dumps([record(f"{run}-y{b}", n) for n in range(BATCH)]) for b in range(batches)]
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        model_pk = conn.execute("SELECT id FROM gather_model WHERE public_id = %s", [model])
-        model_pk = model_pk.fetchone()[0]
-        t0 = time.perf_counter()
-        for body in bodies:
-            conn.execute(sql, [model_pk, body])
-        elapsed = time.perf_counter() - t0
-        conn.execute("DELETE FROM gather_record WHERE key LIKE %s", [f"{run}-y%"])
-    return batches * BATCH / elapsed
-
-
-def yardstick_sqlite(path: str, model: str, batches: int) -> float:
-    run = uuid.uuid4().hex[:8]
-    sql = """
-        INSERT INTO gather_record (model_id, key, data, created_at, updated_at)
-        SELECT ?, json_extract(e.value, '$.id'), e.value, ?, ? FROM json_each(?) AS e WHERE true
-        ON CONFLICT (model_id, key) DO UPDATE
-           SET data = json_patch(data, excluded.data), updated_at = excluded.updated_at
-    """
-    bodies = [json.dumps([record(f"{run}-y{b}", n) for n in range(BATCH)]) for b in range(batches)]
-    conn = sqlite3.connect(path, timeout=30, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    model_pk = conn.execute("SELECT id FROM gather_model WHERE public_id = ?", [model])
-    model_pk = model_pk.fetchone()[0]
-    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    t0 = time.perf_counter()
-    for body in bodies:
-        conn.execute(sql, [model_pk, now, now, body])
-    elapsed = time.perf_counter() - t0
-    conn.execute("DELETE FROM gather_record WHERE key LIKE ?", [f"{run}-y%"])
+    began = time.perf_counter()
+    for n in range(count):
+        body = urllib.parse.urlencode(guide_record(prefix, n)).encode()
+        conn.request("POST", path, body=body, headers=headers)
+        resp = conn.getresponse()
+        resp.read()
+        if resp.status not in (200, 201):
+            errors += 1
+    ended = time.perf_counter()
     conn.close()
-    return batches * BATCH / elapsed
+    return count, began, ended, errors
 
 
-def yardstick(database_url: str, model: str, batches: int) -> float:
-    if database_url.startswith("sqlite:///"):
-        return yardstick_sqlite(database_url[len("sqlite:///") - 1 :], model, batches)
-    return yardstick_postgres(database_url, model, batches)
+def bench_single(url: str, key: str, model: str, clients: int, per_client: int) -> dict:
+    run = uuid.uuid4().hex[:6]
+    start_at = time.time() + 1.5
+    jobs = [(url, key, model, f"s{run}c{c}-", per_client, start_at) for c in range(clients)]
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(clients) as pool:
+        results = pool.map(_single_worker, jobs)
+    total = sum(r[0] for r in results)
+    # perf_counter is system-wide on Linux (CLOCK_MONOTONIC), so processes compare.
+    wall = max(r[2] for r in results) - min(r[1] for r in results)
+    return {
+        "clients": clients,
+        "requests": total,
+        "errors": sum(r[3] for r in results),
+        "seconds": round(wall, 3),
+        "requests_per_s": round(total / wall),
+    }
+
+
+# -- batches --------------------------------------------------------------------------
+
+
+def bench_batch(url: str, key: str, model: str, records: int) -> dict:
+    run = uuid.uuid4().hex[:6]
+    prefix = f"b{run}-"
+    headers = {"Authorization": f"Token {key}", "Content-Type": "application/json"}
+    out = {}
+    with httpx.Client(base_url=url, headers=headers, timeout=120) as client:
+        for phase, make in (("insert", batch_record), ("merge", merge_record)):
+            bodies = [
+                orjson.dumps([make(prefix, n) for n in range(start, min(start + BATCH, records))])
+                for start in range(0, records, BATCH)
+            ]
+            began = time.perf_counter()
+            failed = 0
+            for body in bodies:
+                resp = client.post(f"/api/models/{model}/records/batch", content=body)
+                resp.raise_for_status()
+                failed += resp.json()["failed"]
+            wall = time.perf_counter() - began
+            out[phase] = {
+                "records": records,
+                "failed": failed,
+                "seconds": round(wall, 3),
+                "records_per_s": round(records / wall),
+            }
+    return out
+
+
+# -- yardstick: straight into the database -------------------------------------------
+
+PG_UPSERT = """
+INSERT INTO gather_record (model_id, key, data, created_at, updated_at)
+SELECT %s, e->>'id', e, now(), now() FROM jsonb_array_elements(%s::jsonb) AS e
+ON CONFLICT (model_id, key) DO UPDATE
+   SET data = gather_record.data || EXCLUDED.data, updated_at = now()
+"""
+
+SQLITE_UPSERT = """
+INSERT INTO gather_record (model_id, key, data, created_at, updated_at)
+SELECT ?, json_extract(value, '$.id'), value, ?, ? FROM json_each(?) WHERE true
+ON CONFLICT (model_id, key) DO UPDATE
+   SET data = yardstick_merge(data, excluded.data), updated_at = excluded.updated_at
+"""
+
+
+def _merge(old: str, new: str) -> str:
+    merged = orjson.loads(old)
+    merged.update(orjson.loads(new))
+    return orjson.dumps(merged).decode()
+
+
+def bench_yardstick(database_url: str, model_pk: int, records: int) -> dict:
+    run = uuid.uuid4().hex[:6]
+    prefix = f"y{run}-"
+    out = {}
+    if database_url.startswith("sqlite:"):
+        path = database_url.split("sqlite:///", 1)[1]
+        db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.create_function("yardstick_merge", 2, _merge, deterministic=True)
+
+        def write(body: bytes) -> None:
+            now = time.strftime("%Y-%m-%d %H:%M:%S.000000", time.gmtime())
+            db.execute(SQLITE_UPSERT, (model_pk, now, now, body.decode()))
+
+    else:
+        import psycopg
+
+        db = psycopg.connect(database_url, autocommit=True)
+
+        def write(body: bytes) -> None:
+            db.execute(PG_UPSERT, (model_pk, body.decode()))
+
+    for phase, make in (("insert", batch_record), ("merge", merge_record)):
+        bodies = [
+            orjson.dumps([make(prefix, n) for n in range(start, min(start + BATCH, records))])
+            for start in range(0, records, BATCH)
+        ]
+        began = time.perf_counter()
+        for body in bodies:
+            write(body)
+        wall = time.perf_counter() - began
+        out[phase] = {
+            "records": records,
+            "seconds": round(wall, 3),
+            "records_per_s": round(records / wall),
+        }
+    db.close()
+    return out
+
+
+def model_pk(database_url: str, public_id: str) -> int:
+    sql = "SELECT id FROM gather_model WHERE public_id = "
+    if database_url.startswith("sqlite:"):
+        db = sqlite3.connect(database_url.split("sqlite:///", 1)[1])
+        row = db.execute(sql + "?", (public_id,)).fetchone()
+    else:
+        import psycopg
+
+        with psycopg.connect(database_url) as db:
+            row = db.execute(sql + "%s", (public_id,)).fetchone()
+    db.close()
+    return row[0]
+
+
+def ensure_model(url: str, key: str, slug: str) -> str:
+    headers = {"Authorization": f"Token {key}"}
+    with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
+        resp = client.get(f"/api/models/{slug}")
+        if resp.status_code == 404:
+            resp = client.post("/api/models", json={"name": slug, "id_field": "id"})
+        resp.raise_for_status()
+        return resp.json()["id"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--url", required=True, help="the server, e.g. http://127.0.0.1:8001")
-    parser.add_argument("--key", required=True, help="an API key of the model's team")
-    parser.add_argument("--model", required=True, help="Model ID (or slug)")
+    parser.add_argument("--url", required=True, help="base URL of a running Gather")
+    parser.add_argument("--key", default=os.environ.get("GATHER_KEY"), help="API key")
+    parser.add_argument("--model", default="bench-orders", help="model slug (made if absent)")
     parser.add_argument("--database-url", required=True, help="the server's DATABASE_URL")
-    parser.add_argument("--requests", type=int, default=2000, help="single POSTs per run")
-    parser.add_argument("--batches", type=int, default=20, help="1,000-record batches per run")
-    parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument("--single", type=int, default=3000, help="single requests per run")
+    parser.add_argument("--clients", default="1,8", help="comma list of client counts")
+    parser.add_argument("--records", type=int, default=50_000, help="records for batches")
     args = parser.parse_args()
 
-    results = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+    model = ensure_model(args.url, args.key, args.model)
+    yard_model = ensure_model(args.url, args.key, args.model + "-yardstick")
+    result: dict = {
+        "url": args.url,
+        "database": "sqlite" if args.database_url.startswith("sqlite:") else "postgresql",
         "nproc": os.cpu_count(),
-        "python": platform.python_version(),
-        "database": args.database_url.split(":", 1)[0],
+        "single": [],
     }
-    rows = []
-    for clients in (1, 8):
-        wall, n, bad = run_clients(single_client, args, clients, args.requests // clients)
-        results[f"single_{clients}_rps"] = round(n / wall)
-        rows.append((f"single POST, {clients} client(s)", n, bad, wall, n / wall, "req/s"))
-    for clients in (1, 2):
-        wall, n, bad = run_clients(batch_client, args, clients, max(1, args.batches // clients))
-        results[f"batch_{clients}_records_s"] = round(n / wall)
-        rows.append((f"batch of 1,000, {clients} client(s)", n, bad, wall, n / wall, "records/s"))
-    ystick = yardstick(args.database_url, args.model, args.batches)
-    results["yardstick_records_s"] = round(ystick)
-    best_batch = max(results["batch_1_records_s"], results["batch_2_records_s"])
-    results["batch_vs_yardstick"] = round(best_batch / ystick, 3)
-    rows.append(
-        ("yardstick: 1 SQL statement / 1,000 rows", args.batches * BATCH, 0, 0, ystick, "rows/s")
+    for clients in (int(c) for c in args.clients.split(",")):
+        per_client = max(1, args.single // clients)
+        result["single"].append(bench_single(args.url, args.key, model, clients, per_client))
+    result["batch"] = bench_batch(args.url, args.key, model, args.records)
+    result["yardstick"] = bench_yardstick(
+        args.database_url, model_pk(args.database_url, yard_model), args.records
     )
-
-    print(f"{'case':44} {'items':>8} {'failed':>6} {'seconds':>8} {'rate':>10}")
-    for name, n, bad, wall, rate, unit in rows:
-        print(f"{name:44} {n:8} {bad:6} {wall:8.2f} {rate:10,.0f} {unit}")
-    print(f"batch / yardstick: {results['batch_vs_yardstick']:.0%}")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
+    result["batch_vs_yardstick"] = {
+        phase: round(
+            result["batch"][phase]["records_per_s"] / result["yardstick"][phase]["records_per_s"],
+            2,
+        )
+        for phase in ("insert", "merge")
+    }
+    print(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

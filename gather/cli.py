@@ -24,8 +24,13 @@ def cmd_migrate(args) -> int:
 
 def cmd_init(args) -> int:
     _django()
+    from django.core.management import call_command
+
     from gather.accounts.services import user_init
     from gather.core.errors import GatherError
+
+    # The first command on a new machine: bring the database up to date first.
+    call_command("migrate", interactive=False, verbosity=0)
 
     try:
         user, team, created = user_init(
@@ -71,7 +76,10 @@ def cmd_worker(args) -> int:
 
 
 def _default_workers() -> int:
-    return max(2, (os.cpu_count() or 1) * 2 + 1)
+    # Requests are CPU-bound Python between short database round trips: one process per
+    # core, with threads (--threads) to overlap the waits. More processes than cores only
+    # added context switches in bench/ingest.py (docs/BENCHMARKS.md, "Ingest").
+    return max(2, os.cpu_count() or 1)
 
 
 def cmd_serve(args) -> int:

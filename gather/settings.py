@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "gather.records",
     "gather.views",
     "gather.integrations",
+    "gather.integrations.stripe",
     "gather.web",
 ]
 
@@ -131,7 +132,7 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 20_000
 if REDIS_URL:
     HUEY = {
         "huey_class": "huey.RedisHuey",
-        "name": "gather",
+        "name": os.environ.get("GATHER_HUEY_NAME", "gather"),
         "url": REDIS_URL,
         "immediate": False,
         "consumer": {"workers": 4, "worker_type": "thread"},
@@ -139,7 +140,7 @@ if REDIS_URL:
 else:
     HUEY = {
         "huey_class": "huey.SqliteHuey",
-        "name": "gather",
+        "name": os.environ.get("GATHER_HUEY_NAME", "gather"),
         "filename": str(GATHER_HOME / "tasks.db"),
         "immediate": False,
         "consumer": {"workers": 2, "worker_type": "thread"},

@@ -3,6 +3,7 @@ from django.http import JsonResponse
 from django.urls import include, path
 
 from gather.api import api
+from gather.integrations.webhooks import webhook_receive
 
 
 def healthz(request):
@@ -14,6 +15,9 @@ def healthz(request):
 urlpatterns = [
     path("api/", api.urls),
     path("healthz", healthz, name="healthz"),
+    path("webhooks/<slug:connector>/<slug:integration>", webhook_receive, name="webhook"),
+    path("", include("gather.web.integrations_urls")),
+    path("", include("gather.web.settings_urls")),
     path("", include("gather.web.urls")),
 ]
 

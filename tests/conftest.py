@@ -4,6 +4,8 @@ The database comes from DATABASE_URL (scripts/run-tests sets it to a fresh SQLit
 or a fresh PostgreSQL database), so the same tests run on both.
 """
 
+import os
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -98,3 +100,37 @@ def other_api(other_team):
 @pytest.fixture
 def orders(team):
     return make_model(team, "Orders", "id")
+
+
+# -- browser tests: Debian's Chromium driven by Playwright, one per test session ----------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(browser):
+    context = browser.new_context(viewport={"width": 1360, "height": 820}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()

@@ -1,6 +1,7 @@
 """Reads for teams, memberships and API keys."""
 
-from .models import ApiKey, Membership, Team
+from .models import ApiKey, Invite, Membership, Team
+from .services import sha256_hex
 
 
 def team_for_user(*, user, team_id: int | None = None) -> Team | None:
@@ -28,3 +29,16 @@ def apikey_list(*, team: Team):
 
 def team_by_name(*, name: str) -> Team | None:
     return Team.objects.filter(name=name).first()
+
+
+def invite_list(*, team: Team):
+    return Invite.objects.filter(team=team).order_by("-created_at")
+
+
+def invite_pending(*, token: str) -> Invite | None:
+    """The unused invite behind a link's token, or None."""
+    return (
+        Invite.objects.select_related("team")
+        .filter(token_hash=sha256_hex(token), accepted_at__isnull=True)
+        .first()
+    )

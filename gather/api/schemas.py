@@ -3,7 +3,7 @@
 from typing import Any
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ErrorBody(Schema):
@@ -51,7 +51,9 @@ class ModelList(Schema):
     data: list[ModelOut]
 
 
-class RecordOut(Schema):
+class RecordOut(BaseModel):
+    # A plain pydantic model: ninja's Schema reads attributes through a getter that
+    # drops extra keys, and joined objects (e.g. "stripe_charge") are extra keys.
     model_config = ConfigDict(extra="allow")
     id: str = Field(..., examples=["1234"])
     data: dict[str, Any] = Field(
@@ -67,18 +69,40 @@ class RecordPage(Schema):
     total: int | None = None
 
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut}
-
-
 class BatchItemOut(Schema):
-    index: int = Field(..., description="Position of the item in the request, from 0.")
-    result: str = Field(..., description="`created`, `updated` or `error`.", examples=["created"])
-    id: str | None = Field(None, description="The record's ID (absent on errors).")
+    index: int = Field(..., description="Position of the item in the request.")
+    status: int = Field(..., description="201 created, 200 merged, 4xx not stored.")
+    id: str | None = Field(None, description="The record's ID when the item was stored.")
     error: ErrorBody | None = None
 
 
 class BatchOut(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "created": 1,
+                "updated": 1,
+                "failed": 1,
+                "results": [
+                    {"index": 0, "status": 201, "id": "1234"},
+                    {
+                        "index": 1,
+                        "status": 400,
+                        "error": {
+                            "code": "id_field_missing",
+                            "message": "The record has no 'id' field, this model's ID field.",
+                            "field": "id",
+                        },
+                    },
+                    {"index": 2, "status": 200, "id": "1234"},
+                ],
+            }
+        }
+    )
     created: int
     updated: int
     failed: int
-    data: list[BatchItemOut]
+    results: list[BatchItemOut]
+
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut}

@@ -9,24 +9,33 @@ from django.db import IntegrityError, transaction
 from .fields import combine, value_type
 from .models import DataModel, Field, FieldType
 
-# Keyed by the random Model ID too: SQLite may hand a deleted model's pk to a new one,
-# and another process's memory of the old model must not count for the new one.
-# Python types whose values always agree with a catalogue type (text is checked in full).
-SAME_TYPE = {
-    FieldType.NUMBER: (int, float),
-    FieldType.BOOLEAN: (bool,),
-    FieldType.OBJECT: (dict, list),
+# Keyed by (pk, Model ID): a primary key alone can come back after a rollback.
+# Python types of parsed JSON -> catalogue type (text is inspected by value_type).
+_TYPE_OF = {
+    bool: FieldType.BOOLEAN,
+    int: FieldType.NUMBER,
+    float: FieldType.NUMBER,
+    dict: FieldType.OBJECT,
+    list: FieldType.OBJECT,
 }
+
 _known: dict[tuple[int, str], dict[str, str]] = {}
 
 
-def forget(model_pk: int) -> None:
-    for cache_key in [k for k in _known if k[0] == model_pk]:
-        _known.pop(cache_key, None)
+def forget(model: DataModel) -> None:
+    _known.pop((model.pk, model.public_id), None)
+
+
+LOCKED = "locked"  # a type set by hand: incoming values never change it
 
 
 def _load(model: DataModel) -> dict[str, str]:
-    types = dict(Field.objects.filter(model=model).values_list("name", "type"))
+    types = {
+        name: LOCKED if locked else kind
+        for name, kind, locked in Field.objects.filter(model=model).values_list(
+            "name", "type", "type_locked"
+        )
+    }
     _known[(model.pk, model.public_id)] = types
     return types
 
@@ -37,19 +46,17 @@ def observe(model: DataModel, datas: list[dict]) -> None:
     if known is None:
         known = _load(model)
     wanted: dict[str, str] = {}
-    id_field = model.id_field
     for data in datas:
         for name, value in data.items():
-            if name == id_field or value is None:
-                continue  # the ID is always text; null suggests no type
-            current = wanted.get(name) or known.get(name)
-            if current is not None:
-                # Fast paths for values that cannot change the type (the usual case).
-                if current == FieldType.STRING:
-                    continue  # string is the widest type
-                if type(value) in SAME_TYPE.get(current, ()):
-                    continue
-            seen = value_type(value)
+            if name == model.id_field:
+                continue
+            current = wanted.get(name, known.get(name))
+            if current == FieldType.STRING:
+                continue  # text absorbs every other type: nothing to learn
+            kind = type(value)
+            seen = value_type(value) if kind is str else _TYPE_OF.get(kind) or value_type(value)
+            if seen == current or (seen is None and current is not None):
+                continue
             new = combine(current, seen)
             if new is None:
                 new = known.get(name, FieldType.STRING)

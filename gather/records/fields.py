@@ -6,6 +6,7 @@ sorts the field as that type. The stored value is never rewritten.
 """
 
 import re
+from functools import lru_cache
 
 from .models import FieldType
 
@@ -47,27 +48,17 @@ def combine(current: str | None, seen: str | None) -> str | None:
     return FieldType.STRING
 
 
-BAD_NAME_CHARS = re.compile(r"[.\[\]\x00-\x1f\x7f]")
-_good_names: set[str] = set()
-
-
+@lru_cache(maxsize=65536)
 def field_name_problem(name: str) -> str | None:
     """Why a top-level field name cannot be stored, or None when it is fine."""
-    if name in _good_names:  # every record repeats the same few names
-        return None
-    problem = _name_problem(name)
-    if problem is None and len(_good_names) < 100_000:
-        _good_names.add(name)
-    return problem
-
-
-def _name_problem(name: str) -> str | None:
     if not name:
         return "Field names cannot be empty."
     if len(name) > MAX_FIELD_NAME:
         return f"Field names are at most {MAX_FIELD_NAME} characters."
-    if bad := BAD_NAME_CHARS.search(name):
-        if bad.group() in ".[]":
-            return "Field names cannot contain '.', '[' or ']' (they address nested values)."
+    if any(ch in name for ch in ".[]"):
+        return "Field names cannot contain '.', '[' or ']' (they address nested values)."
+    if any(ch in name for ch in '"\\'):
+        return "Field names cannot contain double quotes or backslashes."
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
         return "Field names cannot contain control characters."
     return None

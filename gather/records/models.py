@@ -68,6 +68,10 @@ class Record(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["model", "key"], name="record_model_key_uniq"),
         ]
+        indexes = [
+            # newest first, the default order of every list and its keyset cursor
+            models.Index(fields=["model", "-id"], name="record_model_newest"),
+        ]
 
     def __str__(self) -> str:
         return self.key

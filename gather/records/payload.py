@@ -81,20 +81,31 @@ def parse_form(items: list[tuple[str, str]]) -> dict:
     return result
 
 
+_SCALARS = (int, bool, type(None))
+
+
 def check_finite(value, depth: int = 0) -> None:
-    """Reject non-finite floats and absurd nesting anywhere in a payload."""
+    """Reject what no database can store faithfully: non-finite numbers, NUL characters
+    (PostgreSQL's jsonb refuses them) and absurd nesting."""
     if depth > MAX_DEPTH:
         raise InvalidInput(f"Values nest deeper than {MAX_DEPTH} levels.")
-    if isinstance(value, dict):
-        values = value.values()
-    elif isinstance(value, list):
-        values = value
-    else:
-        if isinstance(value, float) and not math.isfinite(value):
-            raise InvalidInput("Numbers must be finite.")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidInput("Numbers must be finite.")
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise InvalidInput("Text cannot contain the NUL character (\\u0000).")
         return
-    for v in values:
-        kind = type(v)
-        if kind is str or kind is int or kind is bool or v is None:
-            continue  # the common case, checked inline: this runs for every batch item
-        check_finite(v, depth + 1)
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if "\x00" in k:
+                raise InvalidInput("Field names cannot contain the NUL character (\\u0000).")
+            # The common leaves inline: this runs for every value of every record.
+            kind = type(v)
+            if kind is str:
+                if "\x00" in v:
+                    raise InvalidInput("Text cannot contain the NUL character (\\u0000).")
+            elif kind not in _SCALARS:
+                check_finite(v, depth + 1)
+    elif isinstance(value, list):
+        for v in value:
+            check_finite(v, depth + 1)

@@ -3,34 +3,29 @@
 import base64
 
 import orjson
-from django.db import connection
 from django.db.models import Count
 
 from gather.accounts.models import Team
 from gather.core.errors import InvalidInput, NotFound
-from gather.core.models import from_row
 from gather.query.joins import joined_values, joins_for_model
 
 from .models import DataModel, Field, Record
 
-MODEL_FIELDS = [f.attname for f in DataModel._meta.concrete_fields]
-MODEL_GET_SQL = (
-    f"SELECT {', '.join(f.column for f in DataModel._meta.concrete_fields)}"
-    f" FROM {DataModel._meta.db_table}"
-    " WHERE team_id = %s AND (public_id = %s OR slug = %s) LIMIT 2"
-)
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 
 
 def model_get(*, team: Team, ref: str) -> DataModel:
     """A team's model by Model ID or slug; another team's model does not exist."""
-    # One hand-written query for both (it runs on every records request): a Model ID
-    # wins over a slug that happens to read the same.
-    with connection.cursor() as cur:
-        cur.execute(MODEL_GET_SQL, [team.pk, ref, ref])
-        found = [from_row(DataModel, MODEL_FIELDS, row) for row in cur.fetchall()]
-    model = next((m for m in found if m.public_id == ref), found[0] if found else None)
+    # One query on every records request; a Model ID wins over a slug that looks like one.
+    found = list(
+        DataModel.objects.raw(
+            "SELECT * FROM gather_model WHERE team_id = %s AND (public_id = %s OR slug = %s)",
+            [team.pk, ref, ref],
+        )
+    )
+    found.sort(key=lambda m: m.public_id != ref)
+    model = found[0] if found else None
     if model is None:
         raise NotFound(f"No model {ref!r} in this team.", code="model_not_found")
     return model

@@ -4,7 +4,14 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from gather.accounts.models import Team
-from gather.core.errors import Conflict, GatherError, InvalidInput, NotFound, ValidationFailed
+from gather.core.errors import (
+    Conflict,
+    GatherError,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    ValidationFailed,
+)
 from gather.query.joins import joined_values, joins_for_model
 
 from . import catalogue
@@ -93,13 +100,16 @@ def model_update(*, team: Team, model: DataModel, name=None, id_field=None) -> D
                     defaults={"type": FieldType.STRING, "type_locked": True},
                 )
             model.id_field = id_field
-            catalogue.forget(model.pk)
+            catalogue.forget(model)
     model.save()
     return model
 
 
 def model_delete(*, team: Team, model: DataModel) -> None:
-    catalogue.forget(model.pk)
+    from gather.query.indexes import indexes_drop
+
+    catalogue.forget(model)
+    indexes_drop(model=model)
     model.delete()
 
 
@@ -116,7 +126,7 @@ def field_set_type(*, team: Team, model: DataModel, name: str, type: str) -> Fie
     field.type = type
     field.type_locked = True
     field.save(update_fields=["type", "type_locked", "updated_at"])
-    catalogue.forget(model.pk)
+    catalogue.forget(model)
     return field
 
 
@@ -178,43 +188,47 @@ def record_delete(*, team: Team, model: DataModel, key: str) -> None:
         raise NotFound(f"No record {key!r} in model {model.name!r}.")
 
 
-def _item_error(index: int, exc: GatherError) -> dict:
-    return {"index": index, "result": "error", "id": None, **exc.as_dict()}
+MAX_BATCH = 10_000
 
 
-def record_upsert_batch(*, team: Team, model: DataModel, items: list) -> list[dict]:
-    """Upsert many records; returns one result per item, in order.
+def record_upsert_batch(*, team: Team, model: DataModel, items: list) -> dict:
+    """Upsert many records in one statement; each item gets its own result.
 
-    Each item is a payload (a dict) or a ``GatherError`` raised while parsing it. Invalid
-    items get an error result and do not stop the others. Items with the same ID apply in
-    order: they are merged here first (the contract's merge is a shallow ``dict.update``),
-    because one PostgreSQL statement cannot touch a row twice.
+    ``items`` holds payloads, or ``GatherError`` instances for items that could not even
+    be parsed (NDJSON lines). Invalid items are reported and skipped; the valid ones are
+    merged in order per ID and written together, atomically.
     """
-    results: list[dict | None] = [None] * len(items)
+    if len(items) > MAX_BATCH:
+        raise PayloadTooLarge(f"A batch holds at most {MAX_BATCH:,} records (got {len(items):,}).")
+    results: list[dict] = []
     merged: dict[str, dict] = {}
-    positions: dict[str, list[int]] = {}
-    for index, item in enumerate(items):
+    first_index: dict[str, int] = {}
+    for index, payload in enumerate(items):
         try:
-            if isinstance(item, GatherError):
-                raise item
-            key = record_validate(model, item)
+            if isinstance(payload, GatherError):
+                raise payload
+            key = record_validate(model, payload)
         except GatherError as exc:
-            results[index] = _item_error(index, exc)
+            results.append({"index": index, "status": exc.status, **exc.as_dict()})
             continue
         if key in merged:
-            merged[key].update(item)
-            positions[key].append(index)
+            merged[key].update(payload)
         else:
-            merged[key] = dict(item)
-            positions[key] = [index]
+            merged[key] = dict(payload)
+            first_index[key] = index
+        results.append({"index": index, "id": key})
     if merged:
         catalogue.observe(model, list(merged.values()))
-        # Sorted by key, so concurrent batches lock rows in the same order (no deadlock).
-        ordered = sorted(merged.items())
-        created = dialect().upsert_many(model_id=model.pk, items=ordered)
-        for key, indexes in positions.items():
-            first_created = bool(created.get(key))
-            for n, index in enumerate(indexes):
-                result = "created" if first_created and n == 0 else "updated"
-                results[index] = {"index": index, "result": result, "id": key, "error": None}
-    return results
+        created = dialect().upsert_many(model_id=model.pk, items=list(merged.items()))
+    else:
+        created = {}
+    counts = {"created": 0, "updated": 0, "failed": 0}
+    for result in results:
+        key = result.get("id")
+        if key is None:
+            counts["failed"] += 1
+            continue
+        is_new = created.get(key, False) and first_index[key] == result["index"]
+        result["status"] = 201 if is_new else 200
+        counts["created" if is_new else "updated"] += 1
+    return {**counts, "results": results}

@@ -83,7 +83,6 @@ def test_unknown_record_is_404(api, orders):
     "name",
     [
         "it's",
-        'say "hi"',
         "'); DROP TABLE gather_record; --",
         "a' || '",
         "\u00e9t\u00e9 \U0001f600",
@@ -100,7 +99,7 @@ def test_hostile_field_names_are_stored_verbatim(api, orders, name):
     assert name in names
 
 
-@pytest.mark.parametrize("name", ["", "a.b", "x" * 10_000, "bad\x00name", "meta]"])
+@pytest.mark.parametrize("name", ["", 'say "hi"', "a.b", "x" * 10_000, "bad\x00name", "meta]"])
 def test_unstorable_field_names_are_rejected(api, orders, name):
     resp = api.post(records_url(orders), json={"id": "h", name: "v"})
     assert resp.status_code in (400, 422), resp.content

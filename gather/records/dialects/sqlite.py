@@ -8,9 +8,10 @@ inside the one upsert statement, so it is as atomic as on PostgreSQL.
 from datetime import UTC, datetime
 
 import orjson
-from django.db import connection
+from django.db import connection, transaction
 from django.utils.dateparse import parse_datetime
 
+from ..fields import DATETIME_RE, NUMBER_RE
 from .base import UpsertedRow
 
 UPSERT_ONE = """
@@ -21,15 +22,15 @@ ON CONFLICT (model_id, key) DO UPDATE
 RETURNING id, data, created_at, updated_at
 """
 
-# One statement for a whole batch, like PostgreSQL: the items go in as one JSON array
-# ([[key, data], ...]); a row whose created_at is this statement's stamp is new.
+# One statement for a whole batch, as on PostgreSQL: the items go in as one JSON array
+# ([[key, data], ...]) read by json_each. ("WHERE true" keeps the parser from taking
+# ON CONFLICT for a join constraint.)
 UPSERT_MANY = """
 INSERT INTO gather_record (model_id, key, data, created_at, updated_at)
-SELECT %s, json_extract(e.value, '$[0]'), json_extract(e.value, '$[1]'), %s, %s
-  FROM json_each(%s) AS e WHERE true
+SELECT %s, json_extract(value, '$[0]'), json_extract(value, '$[1]'), %s, %s
+  FROM json_each(%s) WHERE true
 ON CONFLICT (model_id, key) DO UPDATE
    SET data = gather_merge(data, excluded.data), updated_at = excluded.updated_at
-RETURNING key, created_at
 """
 
 
@@ -45,7 +46,8 @@ def _merge(old: str | None, new: str | None) -> str | None:
 
 def register_functions(sender, connection, **kwargs) -> None:
     if connection.vendor == "sqlite":
-        connection.connection.create_function("gather_merge", 2, _merge, deterministic=True)
+        for name, (arity, fn) in FUNCTIONS.items():
+            connection.connection.create_function(name, arity, fn, deterministic=True)
 
 
 def _stamp(moment: datetime) -> str:
@@ -78,9 +80,94 @@ class SqliteDialect:
         """Upsert items whose keys are unique; returns key -> created."""
         if not items:
             return {}
-        moment = datetime.now(UTC)
-        now = _stamp(moment)
-        with connection.cursor() as cur:
+        now = _stamp(datetime.now(UTC))
+        keys = [key for key, _ in items]
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute(
+                "SELECT key FROM gather_record WHERE model_id = %s"
+                " AND key IN (SELECT value FROM json_each(%s))",
+                [model_id, orjson.dumps(keys).decode()],
+            )
+            existing = {row[0] for row in cur.fetchall()}
             cur.execute(UPSERT_MANY, [model_id, now, now, orjson.dumps(items).decode()])
-            rows = cur.fetchall()
-        return {key: _parse(created_at) == moment for key, created_at in rows}
+        return {key: key not in existing for key in keys}
+
+
+# Typed readings of JSON values used by the query compiler (gather/query/sql.py). They
+# mirror the PostgreSQL functions of migration records/0002 exactly.
+
+
+def _num(json_type, value):
+    if json_type in ("integer", "real"):
+        return float(value)
+    if json_type == "text" and NUMBER_RE.match(value):
+        return float(value)
+    return None
+
+
+def _bool(json_type, value):
+    if json_type == "true":
+        return 1
+    if json_type == "false":
+        return 0
+    if json_type == "text":
+        text = value.lower()
+        if text == "true":
+            return 1
+        if text == "false":
+            return 0
+    return None
+
+
+def _ts(value):
+    if not isinstance(value, str) or not DATETIME_RE.match(value):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
+def _leaves(value, out: list) -> None:
+    if isinstance(value, dict):
+        for v in value.values():
+            _leaves(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            _leaves(v, out)
+    elif value is None:
+        return
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, str):
+        out.append(value)
+    else:
+        out.append(orjson.dumps(value).decode())
+
+
+def search_text(data) -> str | None:
+    """Every leaf value of a record, lower-cased, one per line (keys excluded)."""
+    if data is None:
+        return None
+    out: list[str] = []
+    _leaves(orjson.loads(data) if isinstance(data, str | bytes) else data, out)
+    return "\n".join(out).lower()
+
+
+FUNCTIONS = {
+    "gather_merge": (2, _merge),
+    "gather_num": (2, _num),
+    "gather_bool": (2, _bool),
+    "gather_ts": (1, _ts),
+    "gather_lower": (1, _lower),
+    "gather_search": (1, search_text),
+}

@@ -1,0 +1,1 @@
+"""The Stripe connector: client, charges stream, event handlers (see BEHAVIOR.md)."""

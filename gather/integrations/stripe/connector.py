@@ -1,0 +1,307 @@
+"""The Stripe connector and its one task type, Sync Stripe Charges."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import orjson
+import stripe
+from django.conf import settings
+
+from gather.core.crypto import decrypt, encrypt
+from gather.core.errors import GatherError, ValidationFailed
+from gather.integrations.registry import Connector, OptionSpec, TaskType
+from gather.query.joins import JoinSpec
+
+from .client import describe, get, key_hint, stripe_client, translate
+from .models import StripeCharge
+from .store import CHARGE_FIELDS, charges_delete, charges_upsert
+from .streams import ChargesStream
+
+log = logging.getLogger(__name__)
+
+# The events a charge sync needs (Stripe's enabled_events takes exact names or "*").
+CHARGE_EVENTS = [
+    "charge.captured",
+    "charge.expired",
+    "charge.failed",
+    "charge.pending",
+    "charge.refunded",
+    "charge.succeeded",
+    "charge.updated",
+    "charge.dispute.created",
+    "charge.dispute.updated",
+    "charge.dispute.closed",
+    "charge.dispute.funds_reinstated",
+    "charge.dispute.funds_withdrawn",
+    "charge.refund.updated",
+]
+POLL_PAGE = 100
+
+
+class StripeUnreachable(GatherError):
+    status = 502
+    code = "stripe_unreachable"
+
+
+def integration_key(integration) -> str:
+    return decrypt(integration.secret_encrypted)
+
+
+def client_for(integration) -> stripe.StripeClient:
+    return stripe_client(integration_key(integration))
+
+
+def charge_id_of(obj: dict) -> str | None:
+    """The charge an event is about: the object itself, or its ``charge`` reference."""
+    if obj.get("object") == "charge":
+        return obj.get("id")
+    ref = obj.get("charge")
+    if isinstance(ref, dict):
+        return ref.get("id")
+    return ref
+
+
+class SyncStripeCharges(TaskType):
+    type = "sync_stripe_charges"
+    label = "Sync Stripe Charges"
+    description = (
+        "Backfills every charge of the Stripe account, then keeps them current; each record "
+        "whose charge-ID field holds a charge's ID shows it as stripe_charge."
+    )
+    options = (
+        OptionSpec("model", "Model ID", "model", "The model whose records name charges."),
+        OptionSpec(
+            "charge_id_field",
+            "Stripe Charge ID Field",
+            "field",
+            "The record field that holds the charge ID, e.g. stripe_charge_id.",
+        ),
+    )
+
+    # --- creation and deletion --------------------------------------------------------
+
+    def on_create(self, task) -> None:
+        """Register a webhook endpoint; on failure say how the task stays current instead."""
+        integration = task.integration
+        url = settings.PUBLIC_URL + StripeConnector().webhook_path(integration)
+        try:
+            endpoint = client_for(integration).v1.webhook_endpoints.create(
+                {
+                    "url": url,
+                    "enabled_events": CHARGE_EVENTS,
+                    "description": "Gather: Sync Stripe Charges",
+                    "metadata": {"gather_task": task.public_id},
+                }
+            )
+        except stripe.StripeError as exc:
+            task.keep_current = {
+                "mode": "polling",
+                "url": url,
+                "registration_error": describe(exc),
+            }
+        else:
+            task.webhook_endpoint_id = endpoint.id
+            task.webhook_secret_encrypted = encrypt(endpoint.secret)
+            task.keep_current = {"mode": "webhook", "url": url, "endpoint": endpoint.id}
+        task.save(
+            update_fields=[
+                "keep_current",
+                "webhook_endpoint_id",
+                "webhook_secret_encrypted",
+                "updated_at",
+            ]
+        )
+
+    def on_delete(self, task) -> None:
+        if task.webhook_endpoint_id:
+            try:
+                client_for(task.integration).v1.webhook_endpoints.delete(task.webhook_endpoint_id)
+            except stripe.StripeError as exc:
+                log.warning(
+                    "could not delete webhook endpoint %s: %s", task.webhook_endpoint_id, exc
+                )
+        charges_delete(integration_id=task.integration_id)
+
+    # --- backfill, events, polling ----------------------------------------------------
+
+    def backfill(self, ctx) -> None:
+        stream = ChargesStream(client_for(ctx.task.integration), ctx.task.integration_id)
+        stream.backfill(ctx)
+
+    def handles(self, event_type: str) -> bool:
+        return event_type.startswith("charge.")
+
+    def handle_event(self, task, event: dict) -> None:
+        """Treat the event as a trigger: re-fetch the charge; fall back to the event's copy.
+
+        A 404 (the charge is not visible to this key any more) is tolerated: a charge
+        object carried by the event is stored with the event's ``created`` as its version,
+        so an older event never overwrites what a newer one (or a fetch) stored.
+        """
+        obj = (event.get("data") or {}).get("object") or {}
+        charge_id = charge_id_of(obj)
+        if not charge_id:
+            return
+        client = client_for(task.integration)
+        sent = time.time()
+        try:
+            charge = get(client, f"/v1/charges/{charge_id}")
+            version = sent
+        except stripe.InvalidRequestError as exc:
+            if exc.http_status != 404:
+                raise translate(exc) from exc
+            if obj.get("object") != "charge":
+                return
+            charge, version = obj, float(event.get("created") or 0)
+        except stripe.StripeError as exc:
+            raise translate(exc) from exc
+        charges_upsert(integration_id=task.integration_id, charges=[charge], version=version)
+
+    def poll(self, task) -> list[dict]:
+        """``charge.*`` events created since the task's poll cursor, oldest first."""
+        since = int((task.poll_state or {}).get("since") or 0)
+        client = client_for(task.integration)
+        events: list[dict] = []
+        params: dict = {"type": "charge.*", "limit": POLL_PAGE, "created": {"gte": since}}
+        while True:
+            try:
+                page = get(client, "/v1/events", **params)
+            except stripe.StripeError as exc:
+                raise translate(exc) from exc
+            data = page.get("data") or []
+            events.extend(data)
+            if not page.get("has_more") or not data:
+                break
+            params["starting_after"] = data[-1]["id"]
+        events.reverse()
+        return events
+
+    def describe(self, task) -> dict:
+        """How the task is kept current, in words the task page shows."""
+        kc = task.keep_current or {}
+        url = kc.get("url") or (
+            settings.PUBLIC_URL + StripeConnector().webhook_path(task.integration)
+        )
+        manual = bool(task.integration.webhook_secret_encrypted)
+        poll_note = (task.poll_state or {}).get("error")
+        if kc.get("mode") == "webhook":
+            text = (
+                f"Stripe sends charge events to {url} (webhook endpoint {kc.get('endpoint')}), "
+                "verified with the endpoint's signing secret. Gather also reads Stripe's "
+                "event list every minute to catch anything a webhook missed."
+            )
+        elif manual:
+            text = (
+                f"Stripe sends charge events to {url} from the endpoint you created, verified "
+                "with the signing secret you pasted. Gather also reads Stripe's event list "
+                "every minute to catch anything a webhook missed."
+            )
+        else:
+            reason = kc.get("registration_error") or "registration was not attempted"
+            text = (
+                f"Gather could not register a webhook endpoint with Stripe ({reason}). "
+                "Charges are kept current by reading Stripe's event list every minute. For "
+                f"instant updates, create a webhook endpoint in Stripe for {url} with the "
+                "charge.* events and paste its signing secret (whsec_...) on the integration."
+            )
+        if poll_note:
+            text += f" Reading the event list failed: {poll_note}"
+        return {
+            "mode": "webhook" if kc.get("mode") == "webhook" or manual else "polling",
+            "message": text,
+            "webhook_url": url,
+        }
+
+
+class StripeConnector(Connector):
+    type = "stripe"
+    label = "Stripe"
+    task_types = (SyncStripeCharges(),)
+
+    def check(self, *, secret_key: str) -> dict:
+        secret_key = (secret_key or "").strip()
+        if not secret_key.startswith(("sk_", "rk_")):
+            raise ValidationFailed(
+                "Use a secret key (sk_...) or a restricted key (rk_...) from the Stripe "
+                "dashboard; publishable keys (pk_...) cannot read charges.",
+                field="secret_key",
+                code="stripe_key_invalid",
+            )
+        try:
+            get(stripe_client(secret_key), "/v1/charges", limit=1)
+        except stripe.AuthenticationError as exc:
+            raise ValidationFailed(
+                f"Stripe did not accept this key: {describe(exc)}",
+                field="secret_key",
+                code="stripe_key_invalid",
+            ) from exc
+        except stripe.PermissionError as exc:
+            raise ValidationFailed(
+                "This restricted key cannot read charges; give it read access to Charges "
+                f"and Events. Stripe said: {describe(exc)}",
+                field="secret_key",
+                code="stripe_key_invalid",
+            ) from exc
+        except stripe.StripeError as exc:
+            raise StripeUnreachable(
+                f"Could not check the key with Stripe: {describe(exc)}", field="secret_key"
+            ) from exc
+        return {"key_hint": key_hint(secret_key), "secret_key": secret_key}
+
+    def verify_webhook(self, *, integration, body: bytes, headers) -> tuple[dict, str] | None:
+        header = headers.get("Stripe-Signature")
+        if not header:
+            return None
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        secrets = [
+            decrypt(s)
+            for s in integration.tasks.exclude(webhook_secret_encrypted="").values_list(
+                "webhook_secret_encrypted", flat=True
+            )
+        ]
+        if integration.webhook_secret_encrypted:
+            secrets.append(decrypt(integration.webhook_secret_encrypted))
+        for secret in secrets:
+            try:
+                stripe.WebhookSignature.verify_header(
+                    text, header, secret, stripe.Webhook.DEFAULT_TOLERANCE
+                )
+            except stripe.SignatureVerificationError:
+                continue
+            try:
+                event = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                return None
+            if not isinstance(event, dict) or not isinstance(event.get("id"), str):
+                return None
+            return event, text
+        return None
+
+
+def charge_join_for_model(model) -> JoinSpec | None:
+    """Records of a model targeted by Sync Stripe Charges join their charge."""
+    from gather.integrations.models import IntegrationTask
+
+    task = (
+        IntegrationTask.objects.filter(model_id=model.pk, type=SyncStripeCharges.type)
+        .only("integration_id", "options")
+        .order_by("id")
+        .first()
+    )
+    if task is None:
+        return None
+    return JoinSpec(
+        name="stripe_charge",
+        table=StripeCharge._meta.db_table,
+        scope_column="integration_id",
+        scope_value=task.integration_id,
+        key_column="charge_id",
+        data_column="data",
+        record_field=task.options.get("charge_id_field", "stripe_charge_id"),
+        fields=dict(CHARGE_FIELDS),
+    )

@@ -1,0 +1,456 @@
+"""Compiles a ``QuerySpec`` for one model into one SQL statement and runs it.
+
+The same compiler serves the records API, views, the grid and CSV export. Pagination is
+keyset-based: the cursor carries the last row's sort values and id, so page 1,000 costs
+what page 1 costs and concurrent inserts never make a page skip or repeat a record.
+"""
+
+import base64
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+import orjson
+from django.db import connection
+
+from gather.core.errors import InvalidInput, NotFound
+from gather.records.fields import DATETIME_RE, NUMBER_RE
+from gather.records.models import Field
+from gather.records.selectors import record_out
+
+from . import indexes
+from .joins import JoinSpec, joins_for_model
+from .spec import MAX_LIMIT, Condition, Group, QuerySpec, SortKey
+from .sql import PostgresSql, SqliteSql, check_segment
+
+META_FIELDS = ("created_at", "updated_at")
+MAX_IN_VALUES = 500
+TEXT_OPS = ("contains", "ncontains", "startswith")
+
+
+def _sql():
+    return PostgresSql() if connection.vendor == "postgresql" else SqliteSql()
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A resolved field path: where its value lives and which type compares it."""
+
+    name: str
+    type: str
+    src: str  # "r.data", "j0.data", or a column for metadata / the key
+    path: tuple[str, ...]
+    column: bool = False  # src is a plain column (record key or timestamp)
+
+
+class Compiler:
+    def __init__(self, model, joins: list[JoinSpec] | None = None):
+        self.model = model
+        self.sql = _sql()
+        self.joins = joins_for_model(model) if joins is None else joins
+        rows = Field.objects.filter(model=model).values_list("name", "type", "pk")
+        self.catalogue = {name: kind for name, kind, _ in rows}
+        self.field_pks = {name: pk for name, _, pk in rows}
+        self.params: list = []
+        self.uses: list[tuple[str, bool]] = []  # (top-level field, descending) worth indexing
+
+    # -- fields --------------------------------------------------------------------
+    def resolve(self, name: str, where: str) -> Ref:
+        if not isinstance(name, str) or not name:
+            raise InvalidInput("A field name is required.", field=where)
+        parts = tuple(check_segment(p, where) for p in name.split("."))
+        head = parts[0]
+        if len(parts) == 1 and (head in self.catalogue or head == self.model.id_field):
+            self.uses.append((head, False))
+        if head == self.model.id_field and len(parts) == 1:
+            return Ref(name, "string", "r.key", parts, column=True)
+        if head in self.catalogue:
+            kind = self.catalogue[head] if len(parts) == 1 else "string"
+            return Ref(name, kind, "r.data", parts)
+        for i, spec in enumerate(self.joins):
+            if head == spec.name and len(parts) >= 2:
+                if parts[1] not in spec.fields:
+                    raise InvalidInput(f"{spec.name} has no field {parts[1]!r}.", field=where)
+                kind = spec.fields[parts[1]] if len(parts) == 2 else "string"
+                return Ref(name, kind, f"j{i}.{spec.data_column}", parts[1:])
+        if name in META_FIELDS:
+            return Ref(name, "datetime", f"r.{name}", parts, column=True)
+        raise InvalidInput(f"Unknown field {name!r} in model {self.model.name!r}.", field=where)
+
+    def typed(self, ref: Ref) -> str:
+        s = self.sql
+        if ref.column:
+            return s.column_ts(ref.src) if ref.type == "datetime" else ref.src
+        if ref.type == "number":
+            return s.number(ref.src, ref.path)
+        if ref.type == "boolean":
+            return s.boolean(ref.src, ref.path)
+        if ref.type == "datetime":
+            return s.datetime(ref.src, ref.path)
+        return s.text(ref.src, ref.path)
+
+    def text(self, ref: Ref, where: str) -> str:
+        if ref.column:
+            if ref.type != "string":
+                raise InvalidInput(
+                    f"{ref.name} is a timestamp; use before/after (lt/gt) instead.", field=where
+                )
+            return ref.src
+        return self.sql.text(ref.src, ref.path)
+
+    # -- values --------------------------------------------------------------------
+    def value(self, ref: Ref, value, where: str):
+        kind = ref.type
+        if value is None or isinstance(value, dict | list):
+            raise InvalidInput(f"{where} needs a single value.", field=where)
+        if kind == "number":
+            text = str(value).strip()
+            if isinstance(value, bool) or not NUMBER_RE.match(text):
+                raise InvalidInput(f"{where}: {value!r} is not a number.", field=where)
+            try:
+                return self.sql.number_param(Decimal(text))
+            except InvalidOperation:
+                raise InvalidInput(f"{where}: {value!r} is not a number.", field=where) from None
+        if kind == "boolean":
+            text = str(value).strip().lower()
+            if text not in ("true", "false"):
+                raise InvalidInput(f"{where}: {value!r} is not true or false.", field=where)
+            return self.sql.bool_param(text == "true")
+        if kind == "datetime":
+            return _epoch(value, where)
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
+
+    # -- conditions ----------------------------------------------------------------
+    def condition(self, cond: Condition, where: str) -> str:
+        ref = self.resolve(cond.field, where)
+        op, value = cond.op, cond.value
+        if op == "empty":
+            expr = self.typed(ref)
+            empty = _truthy(value, where)
+            return f"({expr} IS NULL)" if empty else f"({expr} IS NOT NULL)"
+        if op in TEXT_OPS:
+            if value is None or isinstance(value, dict | list):
+                raise InvalidInput(f"{where} needs a text value.", field=where)
+            text = self.sql.lower(self.text(ref, where))
+            needle = _like_escape(str(value).lower())
+            pattern = f"{needle}%" if op == "startswith" else f"%{needle}%"
+            self.params.append(pattern)
+            like = f"{text} LIKE %s ESCAPE '\\'"
+            if op == "ncontains":
+                return f"({text} IS NULL OR NOT ({like}))"
+            return f"({like})"
+        expr = self.typed(ref)
+        if ref.type == "string" and not ref.column:
+            expr = self.sql.sort_text(expr)
+        if op == "in":
+            items = value if isinstance(value, list) else str(value).split(",")
+            if not items or len(items) > MAX_IN_VALUES:
+                raise InvalidInput(f"{where} takes 1 to {MAX_IN_VALUES} values.", field=where)
+            values = [self.value(ref, v.strip() if isinstance(v, str) else v, where) for v in items]
+            self.params.extend(values)
+            return f"({expr} IN ({', '.join(['%s'] * len(values))}))"
+        if op == "between":
+            items = value if isinstance(value, list) else str(value).split(",")
+            if len(items) != 2:
+                raise InvalidInput(f"{where} takes two values: low,high.", field=where)
+            low, high = (
+                self.value(ref, v.strip() if isinstance(v, str) else v, where) for v in items
+            )
+            self.params.extend([low, high])
+            return f"({expr} BETWEEN %s AND %s)"
+        if op == "within_days":
+            if ref.type != "datetime":
+                raise InvalidInput(f"{where}: within_days applies to dates.", field=where)
+            try:
+                days = float(value)
+            except (TypeError, ValueError):
+                message = f"{where}: {value!r} is not a number of days."
+                raise InvalidInput(message, field=where) from None
+            self.params.append(time.time() - days * 86400)
+            return f"({expr} >= %s)"
+        if ref.type == "string" and op in ("eq", "ne") and value == "":
+            return f"({expr} IS NULL)" if op == "eq" else f"({expr} IS NOT NULL)"
+        param = self.value(ref, value, where)
+        self.params.append(param)
+        if op == "eq":
+            return f"({expr} = %s)"
+        if op == "ne":
+            return f"({expr} IS NULL OR {expr} <> %s)"
+        symbol = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[op]
+        return f"({expr} {symbol} %s)"
+
+    def group(self, group: Group, where: str = "filter") -> str:
+        parts = []
+        for i, item in enumerate(group.items):
+            label = _label(item, where, i)
+            if isinstance(item, Group):
+                parts.append(self.group(item, label))
+            else:
+                parts.append(self.condition(item, label))
+        joiner = " AND " if group.kind == "and" else " OR "
+        return "(" + joiner.join(parts) + ")" if parts else "(1=1)"
+
+    def search(self, q: str) -> str:
+        pattern = "%" + _like_escape(q.lower()) + "%"
+        sources = ["r.data"] + [f"j{i}.{s.data_column}" for i, s in enumerate(self.joins)]
+        like = "LIKE %s ESCAPE '\\'"
+        exact = " OR ".join(f"{self.sql.search_text(src)} {like}" for src in sources)
+        if not self.sql.raw_text_usable(q):
+            self.params.extend([pattern] * len(sources))
+            return f"({exact})"
+        # A cheap scan of the stored JSON text first (it holds keys too, so it can only
+        # over-match); the exact match on values alone runs on what passes.
+        cheap = " OR ".join(self.sql.raw_text_like(src) for src in sources)
+        self.params.extend([pattern] * (2 * len(sources)))
+        return f"(({cheap}) AND ({exact}))"
+
+    def sort_expr(self, key: SortKey) -> str:
+        ref = self.resolve(key.field, "sort")
+        if self.uses and self.uses[-1][0] == key.field:
+            self.uses[-1] = (key.field, key.desc)
+        expr = self.typed(ref)
+        if ref.type in ("string", "object"):
+            expr = self.sql.sort_text(expr)
+        return expr
+
+    def from_clause(self, sort: tuple[SortKey, ...] = ()) -> str:
+        sql = "FROM gather_record r"
+        if sort and self.sql.vendor == "sqlite" and sort[0].field in self.field_pks:
+            name = indexes.sort_index(self.model, self.field_pks[sort[0].field], sort[0].desc)
+            if name:
+                sql += f" INDEXED BY {name}"
+        for i, spec in enumerate(self.joins):
+            key = self.sql.join_key("r.data", spec.record_field)
+            sql += (
+                f" LEFT JOIN {spec.table} j{i} ON j{i}.{spec.scope_column} = %s"
+                f" AND j{i}.{spec.key_column} = {key}"
+            )
+            self.params.append(spec.scope_value)
+        return sql
+
+
+def _label(item, where: str, i: int) -> str:
+    if isinstance(item, Condition):
+        return f"filter[{item.field}][{item.op}]"
+    return f"{where}[{i}]"
+
+
+def _truthy(value, where) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", ""):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    raise InvalidInput(f"{where} must be true or false.", field=where)
+
+
+def _epoch(value, where) -> float:
+    text = str(value).strip()
+    if not DATETIME_RE.match(text):
+        raise InvalidInput(f"{where}: {value!r} is not an ISO 8601 date or time.", field=where)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{where}: {value!r} is not a valid date.", field=where) from None
+    if moment.tzinfo is None:
+        from datetime import UTC
+
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# -- cursors -------------------------------------------------------------------------
+
+
+def _signature(sort: tuple[SortKey, ...]) -> list:
+    return [[k.field, k.desc] for k in sort]
+
+
+def _cursor_encode(sort, values, pk: int) -> str:
+    packed = [{"d": str(v)} if isinstance(v, Decimal) else v for v in values]
+    raw = orjson.dumps({"s": _signature(sort), "v": packed, "id": pk})
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _cursor_decode(cursor: str, sort, sql) -> tuple[list, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        body = orjson.loads(raw)
+        values, pk = body["v"], body["id"]
+        ok = (
+            isinstance(values, list)
+            and isinstance(pk, int)
+            and body.get("s") == _signature(sort)
+            and len(values) == len(sort)
+        )
+    except (ValueError, TypeError, KeyError, AttributeError, orjson.JSONDecodeError):
+        ok = False
+    if not ok:
+        raise InvalidInput(
+            "The cursor is malformed or belongs to another sort order.",
+            field="cursor",
+            code="invalid_cursor",
+        )
+    out = []
+    for v in values:
+        if isinstance(v, dict) and "d" in v:
+            try:
+                out.append(sql.number_param(Decimal(v["d"])))
+            except (InvalidOperation, TypeError):
+                raise InvalidInput("The cursor is malformed.", field="cursor") from None
+        else:
+            out.append(v)
+    return out, pk
+
+
+def _after(exprs: list[str], sort, values: list, pk: int, params: list) -> str:
+    """Rows strictly after (values, pk) in ORDER BY exprs NULLS LAST, id DESC."""
+
+    def build(i: int) -> str:
+        if i == len(exprs):
+            params.append(pk)
+            return "(r.id < %s)"
+        expr, value = exprs[i], values[i]
+        if value is None:
+            return f"({expr} IS NULL AND {build(i + 1)})"
+        symbol = "<" if sort[i].desc else ">"
+        params.append(value)
+        head = f"{expr} {symbol} %s OR {expr} IS NULL"
+        params.append(value)
+        return f"({head} OR ({expr} = %s AND {build(i + 1)}))"
+
+    return build(0)
+
+
+# -- selectors -----------------------------------------------------------------------
+
+
+def _check_team(team, model) -> None:
+    if model.team_id != team.pk:
+        raise NotFound("No such model in this team.", code="model_not_found")
+
+
+def _page(model, spec: QuerySpec, limit: int, joins=None) -> dict:
+    c = Compiler(model, joins)
+    sort = spec.sort
+    sort_exprs = [c.sort_expr(k) for k in sort]  # validates before any SQL runs
+    select = ["r.id", "r.key", c.sql.data("r.data"), "r.created_at", "r.updated_at"]
+    select += [c.sql.data(f"j{i}.{s.data_column}") for i, s in enumerate(c.joins)]
+    select += [f"{e} AS s{i}" for i, e in enumerate(sort_exprs)]
+    from_sql = c.from_clause(sort)
+    # A literal (our own integer key), so the model's partial indexes match on both DBs.
+    where = [f"r.model_id = {int(model.pk)}"]
+    if spec.where is not None:
+        where.append(c.group(spec.where))
+    if spec.q:
+        where.append(c.search(spec.q))
+    if spec.cursor:
+        values, pk = _cursor_decode(spec.cursor, sort, c.sql)
+        where.append(_after(sort_exprs, sort, values, pk, c.params))
+    order = [c.sql.order_term(e, k.desc) for e, k in zip(sort_exprs, sort, strict=True)]
+    order.append("r.id DESC")
+    sql = (
+        f"SELECT {', '.join(select)} {from_sql} WHERE {' AND '.join(where)} "
+        f"ORDER BY {', '.join(order)} LIMIT {int(limit) + 1}"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, c.params)
+        rows = cur.fetchall()
+    if c.uses:
+        indexes.wanted(model, c.uses[:4])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    n = len(c.joins)
+    data = []
+    for row in rows:
+        joined = {spec.name: _json(row[5 + i]) for i, spec in enumerate(c.joins)}
+        data.append(record_out(row[1], _json(row[2]), _aware(row[3]), _aware(row[4]), joined))
+    next_cursor = None
+    if more and rows:
+        last = rows[-1]
+        next_cursor = _cursor_encode(sort, list(last[5 + n :]), last[0])
+    return {"data": data, "next_cursor": next_cursor}
+
+
+def _count(model, spec: QuerySpec, joins=None) -> int:
+    c = Compiler(model, joins)
+    from_sql = c.from_clause()
+    # A literal (our own integer key), so the model's partial indexes match on both DBs.
+    where = [f"r.model_id = {int(model.pk)}"]
+    if spec.where is not None:
+        where.append(c.group(spec.where))
+    if spec.q:
+        where.append(c.search(spec.q))
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT count(*) {from_sql} WHERE {' AND '.join(where)}", c.params)
+        return cur.fetchone()[0]
+
+
+def _json(value):
+    if value is None:
+        return None
+    if isinstance(value, str | bytes):
+        return orjson.loads(value)
+    return value
+
+
+def _aware(value):
+    if isinstance(value, str):
+        from gather.records.dialects.sqlite import _parse
+
+        return _parse(value)
+    if value.tzinfo is None:
+        from datetime import UTC
+
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def record_query(*, team, model, spec: QuerySpec) -> dict:
+    """One page of a model's records matching the spec; ``total`` when asked."""
+    _check_team(team, model)
+    if not 1 <= spec.limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}.", field="limit")
+    joins = joins_for_model(model)
+    page = _page(model, spec, spec.limit, joins)
+    if spec.count:
+        page["total"] = _count(model, spec, joins)
+    return page
+
+
+def record_count(*, team, model, spec: QuerySpec) -> int:
+    _check_team(team, model)
+    return _count(model, spec)
+
+
+def record_iter(*, team, model, spec: QuerySpec, batch: int = 1000) -> Iterator[dict]:
+    """Every matching record in order, fetched a keyset page at a time."""
+    _check_team(team, model)
+    joins = joins_for_model(model)
+    cursor = spec.cursor
+    while True:
+        page = _page(model, replace(spec, cursor=cursor), batch, joins)
+        yield from page["data"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            return
+
+
+def columns_for_model(model) -> list[tuple[str, str]]:
+    """Grid columns: the ID field, catalogued fields in arrival order, joined fields."""
+    from gather.records.selectors import model_fields
+
+    columns = [(f.name, f.type) for f in model_fields(model=model)]
+    for spec in joins_for_model(model):
+        columns += [(f"{spec.name}.{name}", kind) for name, kind in spec.fields.items()]
+    return columns

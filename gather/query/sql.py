@@ -1,0 +1,151 @@
+"""SQL emitters for the query compiler, one per database.
+
+Field names reach SQL only as quoted string literals of JSON paths, after the catalogue
+and ``check_segment`` vetted them; every value is a bound parameter. Each typed
+expression yields NULL for an empty value (missing, null, "", or not readable as the
+field's type), so "empty" means the same thing to filters and sorts on both databases.
+"""
+
+import re
+
+from gather.core.errors import InvalidInput
+
+_BAD_SEGMENT = re.compile(r'["\\\x00-\x1f\x7f]')
+MAX_SEGMENT = 200
+
+
+def check_segment(segment: str, where: str) -> str:
+    if not segment:
+        raise InvalidInput("Field paths cannot have empty parts.", field=where)
+    if len(segment) > MAX_SEGMENT:
+        raise InvalidInput(f"Field names are at most {MAX_SEGMENT} characters.", field=where[:300])
+    if _BAD_SEGMENT.search(segment):
+        raise InvalidInput(
+            "Field names in queries cannot contain quotes, backslashes or control characters.",
+            field=where[:300],
+        )
+    return segment
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class PostgresSql:
+    vendor = "postgresql"
+
+    def json_text(self, src: str, path: tuple[str, ...]) -> str:
+        if len(path) == 1:
+            return f"({src} ->> {_literal(path[0])})"
+        inner = ",".join('"' + p + '"' for p in path)
+        return f"({src} #>> {_literal('{' + inner + '}')})"
+
+    def text(self, src, path):
+        return f"NULLIF({self.json_text(src, path)}, '')"
+
+    def number(self, src, path):
+        return f"gather_num({self.json_text(src, path)})"
+
+    def boolean(self, src, path):
+        return f"gather_bool({self.json_text(src, path)})"
+
+    def datetime(self, src, path):
+        return f"gather_ts({self.json_text(src, path)})"
+
+    def column_ts(self, column: str) -> str:
+        return f"extract(epoch FROM {column})::double precision"
+
+    def lower(self, expr: str) -> str:
+        return f"lower({expr})"
+
+    def search_text(self, src: str) -> str:
+        return f"gather_search({src})"
+
+    def raw_text_like(self, src: str) -> str:
+        return f"lower({src}::text) LIKE %s ESCAPE '\\'"
+
+    def raw_text_usable(self, term: str) -> bool:
+        # jsonb's text form escapes quotes, backslashes and control characters
+        return not _BAD_SEGMENT.search(term)
+
+    def sort_text(self, expr: str) -> str:
+        return f'{expr} COLLATE "C"'
+
+    def order_term(self, expr: str, desc: bool) -> str:
+        return f"{expr} {'DESC' if desc else 'ASC'} NULLS LAST"
+
+    def data(self, src: str) -> str:
+        return f"{src}::text"
+
+    def join_key(self, src: str, field: str) -> str:
+        return self.json_text(src, (field,))
+
+    def number_param(self, value):
+        return value  # Decimal, compared exactly
+
+    def bool_param(self, value: bool):
+        return value
+
+
+class SqliteSql:
+    vendor = "sqlite"
+
+    def _path(self, path):
+        return _literal("$." + ".".join('"' + p + '"' for p in path))
+
+    def text(self, src, path):
+        p = self._path(path)
+        return (
+            f"NULLIF(CASE json_type({src}, {p}) WHEN 'true' THEN 'true' "
+            f"WHEN 'false' THEN 'false' ELSE CAST(json_extract({src}, {p}) AS TEXT) END, '')"
+        )
+
+    def number(self, src, path):
+        p = self._path(path)
+        return f"gather_num(json_type({src}, {p}), json_extract({src}, {p}))"
+
+    def boolean(self, src, path):
+        p = self._path(path)
+        return f"gather_bool(json_type({src}, {p}), json_extract({src}, {p}))"
+
+    def datetime(self, src, path):
+        p = self._path(path)
+        return f"gather_ts(json_extract({src}, {p}))"
+
+    def column_ts(self, column: str) -> str:
+        return f"gather_ts({column})"
+
+    def lower(self, expr: str) -> str:
+        return f"gather_lower({expr})"
+
+    def search_text(self, src: str) -> str:
+        return f"gather_search({src})"
+
+    def raw_text_like(self, src: str) -> str:
+        return f"{src} LIKE %s ESCAPE '\\'"
+
+    def raw_text_usable(self, term: str) -> bool:
+        # SQLite's LIKE folds ASCII case only; stored JSON escapes quotes and backslashes
+        return term.isascii() and not _BAD_SEGMENT.search(term)
+
+    def sort_text(self, expr: str) -> str:
+        return expr
+
+    def order_term(self, expr: str, desc: bool) -> str:
+        # SQLite indexes cannot say NULLS LAST; sorting on "is it empty" first can be
+        # served by an index on the same two terms (gather/query/indexes.py).
+        return f"({expr}) IS NULL, {expr} {'DESC' if desc else 'ASC'}"
+
+    def data(self, src: str) -> str:
+        return src
+
+    def join_key(self, src: str, field: str) -> str:
+        # The unary + drops the expression's affinity so SQLite can probe the joined
+        # table's index (research/storage-limits.md, note 5).
+        return f"+json_extract({src}, {self._path((field,))})"
+
+    def number_param(self, value):
+        return float(value)
+
+    def bool_param(self, value: bool):
+        return 1 if value else 0

@@ -1,0 +1,54 @@
+"""CSV export of exactly what a view shows: its columns, all matching records, in order."""
+
+import csv
+import re
+from collections.abc import Iterable, Iterator
+
+from gather.accounts.models import Team
+from gather.query.spec import QuerySpec
+
+from .cells import cell_text, cell_value
+from .selectors import records_all
+
+# Text a spreadsheet would run as a formula (OWASP "CSV injection"); numbers stay as they are.
+FORMULA_START = "=+-@\t\r"
+NUMBER = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
+
+
+def csv_cell(value) -> str:
+    if value is None:
+        return ""
+    if type(value) is str:
+        if value and value[0] in FORMULA_START and not NUMBER.match(value):
+            return "'" + value
+        return value
+    return cell_text(value)
+
+
+class _Line:
+    """A file-like object whose write() hands the line back instead of storing it."""
+
+    def write(self, text: str) -> str:
+        return text
+
+
+def csv_lines(columns: list[str], records: Iterable[dict]) -> Iterator[str]:
+    """A header row of column paths, then one row per record; nested values as JSON text,
+    text that a spreadsheet would evaluate as a formula prefixed with an apostrophe."""
+    writer = csv.writer(_Line())
+    yield writer.writerow(columns)
+    for record in records:
+        yield writer.writerow([csv_cell(cell_value(record, path)) for path in columns])
+
+
+def view_csv(
+    *, team: Team, model, spec: QuerySpec, columns: list[str], batch: int | None = None
+) -> Iterator[str]:
+    """The CSV text of every record the spec matches, produced a batch at a time."""
+    extra = {"batch": batch} if batch else {}
+    return csv_lines(columns, records_all(team=team, model=model, spec=spec, **extra))
+
+
+def csv_filename(name: str) -> str:
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in name.strip().lower())
+    return (safe.strip("-") or "view") + ".csv"

@@ -1,0 +1,106 @@
+"""Turning records into what the grid and the record page show: text, highlights, money."""
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from gather.views.cells import cell_text, cell_value
+
+# Stripe amounts are in the currency's smallest unit; these have no minor unit.
+ZERO_DECIMAL = {
+    "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg",
+    "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf",
+}  # fmt: skip
+THREE_DECIMAL = {"bhd", "jod", "kwd", "omr", "tnd"}
+SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "cad": "CA$", "aud": "A$", "inr": "₹"}
+MONEY_PREFIX = "amount"
+
+
+def money(amount: Any, currency: str | None) -> str | None:
+    """Minor units with their currency as people read them: 1999 usd -> $19.99."""
+    if isinstance(amount, bool) or not isinstance(amount, int | float | str):
+        return None
+    try:
+        minor = int(str(amount))
+    except ValueError:
+        return None
+    code = (currency or "").lower()
+    digits = 0 if code in ZERO_DECIMAL else 3 if code in THREE_DECIMAL else 2
+    major = minor / (10**digits)
+    sign = "-" if major < 0 else ""
+    number = f"{abs(major):,.{digits}f}"
+    symbol = SYMBOLS.get(code)
+    if symbol:
+        return f"{sign}{symbol}{number}"
+    return f"{sign}{number} {code.upper()}".strip()
+
+
+def is_money_path(path: str) -> bool:
+    head, _, rest = path.partition(".")
+    return head == "stripe_charge" and rest.startswith(MONEY_PREFIX)
+
+
+def highlight(text: str, q: str) -> SafeString:
+    """``text`` escaped, each case-insensitive occurrence of ``q`` wrapped in <mark>."""
+    if not q or not text:
+        return escape(text)
+    parts = re.split(f"({re.escape(q)})", text, flags=re.IGNORECASE)
+    html = "".join(
+        format_html("<mark>{}</mark>", part) if i % 2 else escape(part)
+        for i, part in enumerate(parts)
+    )
+    return mark_safe(html)  # noqa: S308 - every piece was escaped above
+
+
+def datetime_text(value: Any) -> str | None:
+    """ISO text or a Unix timestamp as 'YYYY-MM-DD HH:MM' (UTC)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if 0 < value < 10**11:
+            return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M")
+        return None
+    if isinstance(value, str) and len(value) >= 16 and value[10] in "T ":
+        return value[:10] + " " + value[11:16]
+    return None
+
+
+def cell(record: dict, path: str, type_: str, q: str) -> dict:
+    """One grid cell: its display html, full text (for the tooltip) and a CSS class."""
+    value = cell_value(record, path)
+    text = cell_text(value)
+    shown, css = text, type_
+    if value is None:
+        css += " null"
+    elif is_money_path(path):
+        head = path.partition(".")[0]
+        shown = money(value, cell_value(record, f"{head}.currency")) or text
+        css = "number money"
+    elif type_ == "datetime":
+        shown = datetime_text(value) or text
+    return {"html": highlight(shown, q), "title": text, "css": css}
+
+
+def render_tree(value: Any, q: str = "") -> SafeString:
+    """A readable nested value: objects as definition lists, lists as numbered lists."""
+    if isinstance(value, dict):
+        if not value:
+            return mark_safe('<span class="null">{}</span>')
+        items = "".join(
+            format_html("<dt>{}</dt><dd>{}</dd>", k, render_tree(v, q)) for k, v in value.items()
+        )
+        return mark_safe(f'<dl class="tree">{items}</dl>')  # noqa: S308 - escaped parts
+    if isinstance(value, list):
+        if not value:
+            return mark_safe('<span class="null">[]</span>')
+        items = "".join(format_html("<li>{}</li>", render_tree(v, q)) for v in value)
+        return mark_safe(f'<ol class="tree">{items}</ol>')  # noqa: S308 - escaped parts
+    if value is None:
+        return mark_safe('<span class="null">null</span>')
+    return highlight(cell_text(value), q)
+
+
+def pretty_json(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()

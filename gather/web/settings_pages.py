@@ -1,0 +1,249 @@
+"""Settings pages: data models, developer (API keys) and team members."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from gather.accounts import selectors as account_selectors
+from gather.accounts import services as account_services
+from gather.core.errors import GatherError, NotFound
+from gather.records import selectors as record_selectors
+from gather.records import services as record_services
+from gather.records.models import FieldType
+
+from .forms import ApiKeyForm, InviteForm, ModelForm, RenameForm, SignupForm
+from .middleware import SESSION_TEAM
+
+NEW_KEY = "new_api_key"
+NEW_INVITE = "new_invite_link"
+
+
+def _team(request):
+    if request.team is None:
+        raise Http404("You are not a member of any team.")
+    return request.team
+
+
+def _model(request, model_id: str):
+    try:
+        return record_selectors.model_get(team=_team(request), ref=model_id)
+    except NotFound:
+        raise Http404("No such model in this team.") from None
+
+
+def _apply_error(form, exc: GatherError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+@login_required
+def settings_home(request):
+    return redirect("settings-models")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def models_index(request):
+    team = _team(request)
+    form = ModelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            model = record_services.model_create(team=team, **form.cleaned_data)
+        except GatherError as exc:
+            _apply_error(form, exc)
+        else:
+            messages.success(request, f"Model {model.name} created. Its Model ID is below.")
+            return redirect("settings-model", model_id=model.public_id)
+    return render(
+        request,
+        "settings/models.html",
+        {"models": record_selectors.model_list(team=team), "form": form, "section": "models"},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def model_detail(request, model_id: str):
+    team = _team(request)
+    model = _model(request, model_id)
+    rename = RenameForm(
+        request.POST if "rename" in request.POST else None, initial={"name": model.name}
+    )
+    if request.method == "POST":
+        if "rename" in request.POST and rename.is_valid():
+            try:
+                record_services.model_update(
+                    team=team, model=model, name=rename.cleaned_data["name"]
+                )
+            except GatherError as exc:
+                _apply_error(rename, exc)
+            else:
+                messages.success(request, "Model renamed.")
+                return redirect("settings-model", model_id=model.public_id)
+        elif "field" in request.POST:
+            try:
+                record_services.field_set_type(
+                    team=team,
+                    model=model,
+                    name=request.POST["field"],
+                    type=request.POST.get("type", ""),
+                )
+            except GatherError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(
+                    request, f"Field {request.POST['field']} is now a {request.POST.get('type')}."
+                )
+            return redirect("settings-model", model_id=model.public_id)
+    return render(
+        request,
+        "settings/model.html",
+        {
+            "model": model,
+            "fields": record_selectors.model_fields(model=model),
+            "record_count": record_selectors.model_record_count(model=model),
+            "types": FieldType.values,
+            "rename": rename,
+            "section": "models",
+            "base_url": settings.PUBLIC_URL,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def model_delete(request, model_id: str):
+    team = _team(request)
+    model = _model(request, model_id)
+    error = None
+    if request.method == "POST":
+        if request.POST.get("confirm", "").strip() == model.name:
+            record_services.model_delete(team=team, model=model)
+            messages.success(request, f"Model {model.name} and its records were deleted.")
+            return redirect("settings-models")
+        error = f"Type {model.name} exactly to confirm."
+    return render(
+        request,
+        "settings/model_delete.html",
+        {
+            "model": model,
+            "record_count": record_selectors.model_record_count(model=model),
+            "error": error,
+            "section": "models",
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def developer(request):
+    team = _team(request)
+    form = ApiKeyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        _, secret = account_services.apikey_create(
+            team=team, name=form.cleaned_data["name"], created_by=request.user
+        )
+        # Shown once, on the page the redirect lands on; a reload does not create another.
+        request.session[NEW_KEY] = secret
+        return redirect("settings-developer")
+    secret = request.session.pop(NEW_KEY, None) if request.method == "GET" else None
+    models = record_selectors.model_list(team=team)
+    return render(
+        request,
+        "settings/developer.html",
+        {
+            "form": form,
+            "secret": secret,
+            "keys": account_selectors.apikey_list(team=team),
+            "example_model": models[0].public_id if models else "$MODEL_ID",
+            "base_url": settings.PUBLIC_URL,
+            "section": "developer",
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def apikey_revoke(request, key_id: int):
+    team = _team(request)
+    key = account_selectors.apikey_list(team=team).filter(pk=key_id).first()
+    if key is None:
+        raise Http404("No such API key in this team.")
+    if request.method == "POST":
+        account_services.apikey_revoke(team=team, key_id=key.pk)
+        messages.success(
+            request, f"Key {key.name} ({key.prefix}…) is revoked; it stops working now."
+        )
+        return redirect("settings-developer")
+    return render(request, "settings/apikey_revoke.html", {"key": key, "section": "developer"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def members(request):
+    team = _team(request)
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            _, token = account_services.invite_create(
+                team=team, email=form.cleaned_data["email"], invited_by=request.user
+            )
+        except GatherError as exc:
+            _apply_error(form, exc)
+        else:
+            request.session[NEW_INVITE] = request.build_absolute_uri(f"/invite/{token}")
+            return redirect("settings-members")
+    link = request.session.pop(NEW_INVITE, None) if request.method == "GET" else None
+    return render(
+        request,
+        "settings/members.html",
+        {
+            "form": form,
+            "link": link,
+            "members": account_selectors.team_members(team=team),
+            "invites": account_selectors.invite_list(team=team),
+            "teams": account_selectors.teams_for_user(user=request.user),
+            "section": "members",
+        },
+    )
+
+
+@login_required
+@require_POST
+def switch_team(request):
+    try:
+        team_id = int(request.POST.get("team", ""))
+    except ValueError:
+        raise Http404("No such team.") from None
+    if not any(t.pk == team_id for t in account_selectors.teams_for_user(user=request.user)):
+        raise Http404("No such team.")
+    request.session[SESSION_TEAM] = team_id
+    return redirect("settings-models")
+
+
+@require_http_methods(["GET", "POST"])
+def invite_accept(request, token: str):
+    invite = account_selectors.invite_pending(token=token)
+    if invite is None:
+        return render(request, "settings/invite.html", {"invalid": True}, status=404)
+    if request.user.is_authenticated:
+        if request.method == "POST":
+            team = account_services.invite_accept(token=token, user=request.user)
+            request.session[SESSION_TEAM] = team.pk
+            messages.success(request, f"You joined {team.name}.")
+            return redirect("settings-models")
+        return render(request, "settings/invite.html", {"invite": invite})
+    form = SignupForm(request.POST or None, initial={"email": invite.email}, invite=True)
+    if request.method == "POST" and form.is_valid():
+        user = account_services.user_create(
+            email=form.cleaned_data["email"], password=form.cleaned_data["password"]
+        )
+        login(request, user)
+        team = account_services.invite_accept(token=token, user=user)
+        request.session[SESSION_TEAM] = team.pk
+        messages.success(request, f"Welcome to Gather. You joined {team.name}.")
+        return redirect("settings-models")
+    return render(request, "settings/invite.html", {"invite": invite, "form": form})

@@ -1,0 +1,82 @@
+"""Settings → Integrations pages, signed in as a team member."""
+
+import pytest
+from django.test import Client
+
+from gather.integrations.models import Integration, IntegrationTask
+from gather.integrations.stripe.formatting import format_amount
+from tests.factories import make_model, make_user
+
+INDEX = "/settings/team/integrations"
+
+
+@pytest.fixture
+def browser(team):
+    client = Client()
+    client.force_login(make_user(team))
+    return client
+
+
+def test_integrations_page_connects_stripe_with_clear_messages(browser, stripe_env):
+    page = browser.get(INDEX)
+    assert page.status_code == 200 and b"Connect Stripe" in page.content
+    resp = browser.post(INDEX, {"type": "stripe", "secret_key": "sk_test_wrong"})
+    assert resp.status_code == 422
+    assert b"Stripe did not accept this key" in resp.content
+    resp = browser.post(INDEX, {"type": "stripe", "secret_key": "sk_test_emulator"})
+    integration = Integration.objects.get()
+    assert resp.status_code == 302
+    assert resp["Location"] == f"{INDEX}/{integration.public_id}/tasks"
+    page = browser.get(INDEX)
+    assert b"Edit Tasks" in page.content and b"sk_test_emulator" not in page.content
+
+
+def test_edit_tasks_adds_sync_task_and_shows_status(browser, team, stripe_env):
+    stripe_env.seed_charges(42)
+    orders = make_model(team, "Orders")
+    browser.post(INDEX, {"type": "stripe", "secret_key": "sk_test_emulator"})
+    integration = Integration.objects.get()
+    url = f"{INDEX}/{integration.public_id}/tasks"
+    page = browser.get(url)
+    assert f'value="{orders.public_id}"'.encode() in page.content
+    assert b"Stripe Charge ID Field" in page.content
+    resp = browser.post(
+        url,
+        {"type": "sync_stripe_charges", "model": orders.public_id, "charge_id_field": "x_id"},
+    )
+    assert resp.status_code == 302
+    task = IntegrationTask.objects.get()
+    page = browser.get(url).content.decode()
+    assert "live" in page and "42 charges synced" in page and "Re-sync from scratch" in page
+    browser.post(f"{url}/{task.public_id}/pause")
+    assert IntegrationTask.objects.get().status == "paused"
+    assert "Resume" in browser.get(url).content.decode()
+    browser.post(f"{url}/{task.public_id}/resume")
+    assert IntegrationTask.objects.get().status == "live"
+    browser.post(f"{url}/{task.public_id}/delete")
+    assert IntegrationTask.objects.count() == 0
+
+
+def test_integration_pages_of_another_team_are_404(browser, other_team, stripe_env):
+    other = Client()
+    other.force_login(make_user(other_team))
+    other.post(INDEX, {"type": "stripe", "secret_key": "sk_test_emulator"})
+    integration = Integration.objects.get()
+    assert browser.get(f"{INDEX}/{integration.public_id}/tasks").status_code == 404
+    assert browser.post(f"{INDEX}/{integration.public_id}/disconnect").status_code == 404
+    assert Integration.objects.count() == 1
+    assert integration.public_id.encode() not in browser.get(INDEX).content
+
+
+def test_integrations_page_needs_sign_in(db):
+    resp = Client().get(INDEX)
+    assert resp.status_code == 302 and resp["Location"].startswith("/login")
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "text"),
+    [(1999, "usd", "19.99 USD"), (500, "jpy", "500 JPY"), (123456, "eur", "1,234.56 EUR"),
+     (1005, "kwd", "1.005 KWD"), (None, "usd", "")],
+)  # fmt: skip
+def test_format_amount_keeps_minor_units_and_currency(amount, currency, text):
+    assert format_amount(amount, currency) == text

@@ -1,0 +1,145 @@
+import re
+
+import pytest
+from django.test import Client
+
+from gather.accounts.models import ApiKey
+from gather.records.models import DataModel, Field
+from tests.factories import make_key, make_model, make_team, make_user
+
+
+@pytest.fixture
+def member(team):
+    user = make_user(team, email="lead@example.com")
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_settings_pages_require_login(db):
+    for path in ("/settings/team/models", "/settings/team/developer", "/settings/team/members"):
+        resp = Client().get(path)
+        assert resp.status_code == 302 and resp["Location"].startswith("/login")
+
+
+def test_signup_creates_user_and_team_and_signs_in(db):
+    client = Client()
+    resp = client.post(
+        "/signup",
+        {"email": "new@example.com", "password": "a long passphrase", "team": "Initech"},
+    )
+    assert resp.status_code == 302
+    page = client.get("/settings/team/models")
+    assert page.status_code == 200 and b"Initech" in page.content
+
+
+def test_models_page_adds_a_model_and_shows_its_model_id(member, team):
+    resp = member.post(
+        "/settings/team/models", {"name": "Orders", "type": "custom", "id_field": "id"}
+    )
+    model = DataModel.objects.get(team=team, name="Orders")
+    assert resp.status_code == 302 and resp["Location"].endswith(model.public_id)
+    page = member.get(resp["Location"])
+    assert model.public_id.encode() in page.content
+    listing = member.get("/settings/team/models")
+    assert b"Orders" in listing.content and model.public_id.encode() in listing.content
+
+
+def test_models_page_shows_service_errors_next_to_the_field(member):
+    resp = member.post(
+        "/settings/team/models", {"name": "Orders", "type": "custom", "id_field": "a.b"}
+    )
+    assert resp.status_code == 200
+    assert b"cannot contain" in resp.content
+
+
+def test_model_page_sets_a_field_type_and_renames(member, team):
+    model = make_model(team)
+    Field.objects.create(model=model, name="amount", type="string")
+    member.post(f"/settings/team/models/{model.public_id}", {"field": "amount", "type": "number"})
+    field = Field.objects.get(model=model, name="amount")
+    assert (field.type, field.type_locked) == ("number", True)
+    member.post(f"/settings/team/models/{model.public_id}", {"rename": "1", "name": "Sales"})
+    model.refresh_from_db()
+    assert model.name == "Sales"
+
+
+def test_model_delete_needs_the_typed_name(member, team):
+    model = make_model(team)
+    url = f"/settings/team/models/{model.public_id}/delete"
+    assert member.post(url, {"confirm": "nope"}).status_code == 200
+    assert DataModel.objects.filter(pk=model.pk).exists()
+    assert member.post(url, {"confirm": model.name}).status_code == 302
+    assert not DataModel.objects.filter(pk=model.pk).exists()
+
+
+def test_other_teams_model_is_404(member, other_team):
+    model = make_model(other_team, "Secret")
+    assert member.get(f"/settings/team/models/{model.public_id}").status_code == 404
+    assert (
+        member.post(
+            f"/settings/team/models/{model.public_id}/delete", {"confirm": "Secret"}
+        ).status_code
+        == 404
+    )
+    assert DataModel.objects.filter(pk=model.pk).exists()
+
+
+def test_developer_page_shows_a_new_key_once_then_only_its_prefix(member, team):
+    resp = member.post("/settings/team/developer", {"name": "backend"}, follow=True)
+    secret = re.search(rb'id="new-key">(gth_[^<]+)<', resp.content).group(1).decode()
+    assert ApiKey.objects.get(team=team).prefix == secret[:10]
+    again = member.get("/settings/team/developer")
+    assert secret.encode() not in again.content
+    assert secret[:10].encode() in again.content
+    api = Client()
+    assert api.get("/api/models", headers={"authorization": f"Token {secret}"}).status_code == 200
+
+
+def test_revoking_a_key_makes_it_401_at_once(member, team):
+    secret = make_key(team)
+    key = ApiKey.objects.get(team=team)
+    assert member.post(f"/settings/team/developer/keys/{key.pk}/revoke").status_code == 302
+    resp = Client().get("/api/models", headers={"authorization": f"Token {secret}"})
+    assert resp.status_code == 401
+
+
+def test_other_teams_key_cannot_be_revoked(member, other_team):
+    make_key(other_team)
+    key = ApiKey.objects.get(team=other_team)
+    assert member.post(f"/settings/team/developer/keys/{key.pk}/revoke").status_code == 404
+    key.refresh_from_db()
+    assert key.revoked_at is None
+
+
+def test_invite_link_joins_a_new_user_once(member, team):
+    resp = member.post("/settings/team/members", {"email": "friend@example.com"}, follow=True)
+    link = re.search(rb'id="invite-link">([^<]+)<', resp.content).group(1).decode()
+    path = link.split("testserver", 1)[1]
+    newcomer = Client()
+    joined = newcomer.post(path, {"email": "friend@example.com", "password": "another long one"})
+    assert joined.status_code == 302
+    page = newcomer.get("/settings/team/members")
+    assert b"friend@example.com" in page.content and team.name.encode() in page.content
+    assert Client().get(path).status_code == 404  # used
+
+
+def test_posts_need_csrf(team):
+    user = make_user(team)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    assert client.post("/settings/team/developer", {"name": "x"}).status_code == 403
+
+
+def test_switch_team_only_to_own_teams(member, other_team):
+    assert member.post("/settings/team/switch", {"team": other_team.pk}).status_code == 404
+    mine = make_team("Second")
+    from django.contrib.auth import get_user_model
+
+    from gather.accounts.models import Membership
+
+    Membership.objects.create(
+        team=mine, user=get_user_model().objects.get(email="lead@example.com")
+    )
+    assert member.post("/settings/team/switch", {"team": mine.pk}).status_code == 302
+    assert b"Second" in member.get("/settings/team/members").content
