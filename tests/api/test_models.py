@@ -88,3 +88,17 @@ def test_record_count_in_model(api, orders):
     api.post(f"/api/models/{orders.public_id}/records/batch", json=[{"id": "1"}, {"id": "2"}])
     assert api.get(f"/api/models/{orders.public_id}").json()["record_count"] == 2
     assert api.get("/api/models").json()["data"][0]["record_count"] == 2
+
+
+def test_hand_set_type_costs_no_catalogue_query_on_write(api, orders):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = f"/api/models/{orders.public_id}"
+    api.post(f"{url}/records", data="id=1&amount=5")
+    assert api.patch(url, {"fields": {"amount": "string"}}).status_code == 200
+    api.post(f"{url}/records", data="id=2&amount=6")  # the catalogue is read once here
+    with CaptureQueriesContext(connection) as queries:
+        assert api.post(f"{url}/records", data="id=3&amount=7").status_code == 201
+    assert not [q["sql"] for q in queries.captured_queries if "gather_field" in q["sql"]]
+    assert types_of(api, orders.public_id)["amount"] == "string"
