@@ -68,9 +68,11 @@ def observe(model: DataModel, datas: list[dict]) -> None:
         with transaction.atomic():
             existing = {
                 f.name: f
-                for f in Field.objects.select_for_update().filter(model=model, name__in=wanted)
+                for f in Field.objects.select_for_update()
+                .filter(model=model, name__in=wanted)
+                .order_by("name")
             }
-            for name, new_type in wanted.items():
+            for name, new_type in sorted(wanted.items()):  # one lock order for all writers
                 field = existing.get(name)
                 if field is None:
                     Field.objects.create(model=model, name=name, type=new_type)

@@ -219,7 +219,9 @@ def record_upsert_batch(*, team: Team, model: DataModel, items: list) -> dict:
         results.append({"index": index, "id": key})
     if merged:
         catalogue.observe(model, list(merged.values()))
-        created = dialect().upsert_many(model_id=model.pk, items=list(merged.items()))
+        # In key order, so concurrent batches lock shared rows in the same order and
+        # never deadlock each other (PostgreSQL aborts one of them otherwise).
+        created = dialect().upsert_many(model_id=model.pk, items=sorted(merged.items()))
     else:
         created = {}
     counts = {"created": 0, "updated": 0, "failed": 0}

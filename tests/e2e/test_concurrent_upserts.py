@@ -79,3 +79,26 @@ def test_concurrent_batches_keep_every_field(gather_server):
 
     run_writers(write)
     assert_every_field_kept(model)
+
+
+def test_concurrent_batches_in_opposite_orders_never_fail(gather_server):
+    """Batches touching the same rows in different orders must not deadlock each other."""
+    import random
+
+    team = make_team("Concurrency orders")
+    key = make_key(team)
+    model = make_model(team, "Orders", "id")
+    url = f"{gather_server.base}/api/models/{model.public_id}/records/batch"
+
+    def write(n: int) -> None:
+        order = list(range(RECORDS))
+        random.Random(n).shuffle(order)
+        with httpx.Client(headers={"Authorization": f"Token {key}"}, timeout=60) as client:
+            for _ in range(5):
+                items = [{"id": str(i), f"w{n}": f"{n}:{i}"} for i in order]
+                resp = client.post(url, json=items)
+                assert resp.status_code == 200, resp.text
+                assert resp.json()["failed"] == 0
+
+    run_writers(write)
+    assert_every_field_kept(model)
