@@ -43,6 +43,9 @@ def _clean_name(name) -> str:
     name = name.strip()
     if len(name) > 200:
         raise ValidationFailed("Model names are at most 200 characters.", field="name")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        # PostgreSQL text cannot hold NUL at all; no control character belongs in a name.
+        raise ValidationFailed("Model names cannot contain control characters.", field="name")
     return name
 
 

@@ -102,3 +102,12 @@ def test_hand_set_type_costs_no_catalogue_query_on_write(api, orders):
         assert api.post(f"{url}/records", data="id=3&amount=7").status_code == 201
     assert not [q["sql"] for q in queries.captured_queries if "gather_field" in q["sql"]]
     assert types_of(api, orders.public_id)["amount"] == "string"
+
+
+def test_model_name_with_control_characters_is_422(api):
+    for name in ["\u0000", "Or\u0000ders", "a\u0007b"]:
+        resp = api.post("/api/models", json={"name": name})
+        assert resp.status_code == 422, resp.content
+        assert resp.json()["error"]["field"] == "name"
+    resp = api.post("/api/models", json={"name": "Orders"})
+    assert api.patch(f"/api/models/{resp.json()['id']}", {"name": "x\u0000"}).status_code == 422
