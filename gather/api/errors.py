@@ -45,6 +45,10 @@ def install(api) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):
+        if isinstance(exc.__cause__, GatherError):
+            # Ninja wraps the body parser's error ("Cannot parse request body"); ours
+            # says what is wrong with the JSON.
+            return JsonResponse(exc.__cause__.as_dict(), status=exc.__cause__.status)
         code = {400: "invalid", 404: "not_found", 405: "method_not_allowed"}.get(
             exc.status_code, "error"
         )

@@ -7,3 +7,24 @@ class TimestampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+def from_row(model_class, field_names: list[str], row) -> models.Model:
+    """An instance from a hand-written query's row, with date/times as the ORM gives them.
+
+    SQLite hands back date/times as text through a plain cursor; PostgreSQL as datetimes.
+    """
+    from datetime import UTC, datetime
+
+    from django.utils.dateparse import parse_datetime
+
+    by_attname = {f.attname: f for f in model_class._meta.concrete_fields}
+    values = list(row)
+    for i, name in enumerate(field_names):
+        value = values[i]
+        if isinstance(value, str) and isinstance(by_attname[name], models.DateTimeField):
+            value = parse_datetime(value)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        values[i] = value
+    return model_class.from_db("default", field_names, values)

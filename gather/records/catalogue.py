@@ -51,8 +51,8 @@ def observe(model: DataModel, datas: list[dict]) -> None:
             if name == model.id_field:
                 continue
             current = wanted.get(name, known.get(name))
-            if current == FieldType.STRING:
-                continue  # text absorbs every other type: nothing to learn
+            if current == FieldType.STRING or current == LOCKED:
+                continue  # text absorbs every other type; a hand-set type never changes
             kind = type(value)
             seen = value_type(value) if kind is str else _TYPE_OF.get(kind) or value_type(value)
             if seen == current or (seen is None and current is not None):
@@ -68,9 +68,11 @@ def observe(model: DataModel, datas: list[dict]) -> None:
         with transaction.atomic():
             existing = {
                 f.name: f
-                for f in Field.objects.select_for_update().filter(model=model, name__in=wanted)
+                for f in Field.objects.select_for_update()
+                .filter(model=model, name__in=wanted)
+                .order_by("name")
             }
-            for name, new_type in wanted.items():
+            for name, new_type in sorted(wanted.items()):  # one lock order for all writers
                 field = existing.get(name)
                 if field is None:
                     Field.objects.create(model=model, name=name, type=new_type)

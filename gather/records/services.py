@@ -43,6 +43,9 @@ def _clean_name(name) -> str:
     name = name.strip()
     if len(name) > 200:
         raise ValidationFailed("Model names are at most 200 characters.", field="name")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        # PostgreSQL text cannot hold NUL at all; no control character belongs in a name.
+        raise ValidationFailed("Model names cannot contain control characters.", field="name")
     return name
 
 
@@ -219,7 +222,9 @@ def record_upsert_batch(*, team: Team, model: DataModel, items: list) -> dict:
         results.append({"index": index, "id": key})
     if merged:
         catalogue.observe(model, list(merged.values()))
-        created = dialect().upsert_many(model_id=model.pk, items=list(merged.items()))
+        # In key order, so concurrent batches lock shared rows in the same order and
+        # never deadlock each other (PostgreSQL aborts one of them otherwise).
+        created = dialect().upsert_many(model_id=model.pk, items=sorted(merged.items()))
     else:
         created = {}
     counts = {"created": 0, "updated": 0, "failed": 0}
