@@ -4,7 +4,7 @@ The catalogue is read on every write, so each process remembers what it last saw
 only writes when a record brings a new field or a value that widens a field's type.
 """
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from .fields import combine, value_type
 from .models import DataModel, Field, FieldType
@@ -64,23 +64,23 @@ def observe(model: DataModel, datas: list[dict]) -> None:
                 wanted[name] = new
     if not wanted:
         return
-    try:
-        with transaction.atomic():
-            existing = {
-                f.name: f
-                for f in Field.objects.select_for_update()
-                .filter(model=model, name__in=wanted)
-                .order_by("name")
-            }
-            for name, new_type in sorted(wanted.items()):  # one lock order for all writers
-                field = existing.get(name)
-                if field is None:
-                    Field.objects.create(model=model, name=name, type=new_type)
-                elif not field.type_locked:
-                    widened = combine(field.type, new_type)
-                    if widened != field.type:
-                        Field.objects.filter(pk=field.pk).update(type=widened)
-    except IntegrityError:
-        # Another writer added the same field at the same moment; its row is as good.
-        pass
+    # New fields first, in the order they arrived (that order is the grid's column order),
+    # each committed on its own: a writer never holds one new field while waiting for
+    # another, so concurrent first writes cannot deadlock.
+    for name, new_type in wanted.items():
+        if name not in known:
+            Field.objects.bulk_create(
+                [Field(model=model, name=name, type=new_type)], ignore_conflicts=True
+            )
+    # Then widen existing types, locking rows in one order for all writers.
+    with transaction.atomic():
+        existing = (
+            Field.objects.select_for_update()
+            .filter(model=model, name__in=wanted, type_locked=False)
+            .order_by("name")
+        )
+        for field in existing:
+            widened = combine(field.type, wanted[field.name])
+            if widened != field.type:
+                Field.objects.filter(pk=field.pk).update(type=widened)
     _load(model)
