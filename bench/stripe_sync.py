@@ -3,7 +3,7 @@
     .venv/bin/python bench/stripe_sync.py [--charges 50000] [--webhooks 1000] [--db sqlite|postgres]
 
 Runs everything on 127.0.0.1: our Stripe emulator (in this process) seeded with N charges,
-a Gather started with ``gather serve`` (gunicorn + the embedded task consumer) on a fresh
+a Gather started with ``gather serve`` (granian + the embedded task consumer) on a fresh
 database whose Orders model already holds N orders referencing those charges.
 
 1. Yardstick: page through the N charges with the official SDK (``auto_paging_iter``,

@@ -76,10 +76,12 @@ def cmd_worker(args) -> int:
 
 
 def _default_workers() -> int:
-    # Requests are CPU-bound Python between short database round trips: one process per
-    # core, with threads (--threads) to overlap the waits. More processes than cores only
-    # added context switches in bench/ingest.py (docs/BENCHMARKS.md, "Ingest").
-    return max(2, os.cpu_count() or 1)
+    # A request is Python work between short database round trips. Threads in one
+    # process share one interpreter lock and measured slower than processes (bench/
+    # ingest.py, docs/BENCHMARKS.md "Ingest"), so: processes, two per core, each with one
+    # thread by default; the second per core keeps the server answering while another
+    # process streams a long export or waits on the database.
+    return max(2, 2 * (os.cpu_count() or 1))
 
 
 def cmd_serve(args) -> int:
@@ -87,7 +89,9 @@ def cmd_serve(args) -> int:
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
-    from gunicorn.app.base import BaseApplication
+    from granian import Granian
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
 
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
@@ -110,29 +114,18 @@ def cmd_serve(args) -> int:
         print(f"  Sign in at {base}/login", flush=True)
     print(f"  API docs: {base}/api/docs · data in {settings.GATHER_HOME}", flush=True)
 
-    from gather.wsgi import application
-
-    class Server(BaseApplication):
-        def load_config(self):
-            options = {
-                "bind": f"{args.host}:{args.port}",
-                "workers": args.workers,
-                "worker_class": "gthread",
-                "threads": args.threads,
-                "keepalive": 30,
-                "timeout": 120,
-                "accesslog": None,
-                "errorlog": "-",
-                "loglevel": "warning",
-            }
-            for key, value in options.items():
-                self.cfg.set(key, value)
-
-        def load(self):
-            return application
-
+    server = Granian(
+        "gather.wsgi:application",
+        address=args.host,
+        port=args.port,
+        interface=Interfaces.WSGI,
+        workers=args.workers,
+        blocking_threads=args.threads,
+        respawn_failed_workers=True,
+        log_level=LogLevels.warning,
+    )
     try:
-        Server().run()
+        server.serve()
     finally:
         if consumer is not None and consumer.poll() is None:
             consumer.send_signal(signal.SIGTERM)
@@ -150,8 +143,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="migrate, then serve the UI and the API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=_default_workers())
-    serve.add_argument("--threads", type=int, default=4)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=_default_workers(),
+        help="web processes (default: 2 per core)",
+    )
+    serve.add_argument(
+        "--threads", type=int, default=1, help="request threads per process (default 1)"
+    )
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser("worker", help="run a background task consumer")

@@ -19,12 +19,13 @@ def from_row(model_class, field_names: list[str], row) -> models.Model:
     from django.utils.dateparse import parse_datetime
 
     by_attname = {f.attname: f for f in model_class._meta.concrete_fields}
-    values = list(row)
-    for i, name in enumerate(field_names):
-        value = values[i]
+    given = {}
+    for name, value in zip(field_names, row, strict=True):
         if isinstance(value, str) and isinstance(by_attname[name], models.DateTimeField):
             value = parse_datetime(value)
         if isinstance(value, datetime) and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
-        values[i] = value
-    return model_class.from_db("default", field_names, values)
+        given[name] = value
+    # from_db takes the values in the model's field order, whatever the query's order.
+    names = [name for name in by_attname if name in given]
+    return model_class.from_db("default", names, [given[name] for name in names])

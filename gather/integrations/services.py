@@ -12,6 +12,7 @@ from django.utils import timezone
 from gather.accounts.models import Team
 from gather.core.crypto import encrypt
 from gather.core.errors import Conflict, InvalidInput, NotFound, ValidationFailed
+from gather.records.services import model_touch
 
 from . import registry
 from .models import InboxEvent, Integration, IntegrationTask, TaskStatus
@@ -116,6 +117,8 @@ def task_create(*, team: Team, integration: Integration, type: str, options) -> 
             poll_state={"since": int(time.time()) - POLL_OVERLAP},
         )
     task.integration = integration
+    if model is not None:
+        model_touch(model)  # its records now join this task's data
     task_type.on_create(task)
     _enqueue_backfill(task)
     return task
@@ -126,6 +129,8 @@ def task_delete(*, team: Team, task: IntegrationTask) -> None:
     if task_type is not None:
         task_type.on_delete(task)
     task.delete()
+    if task.model_id is not None:
+        model_touch(task.model)
 
 
 def task_pause(*, team: Team, task: IntegrationTask) -> IntegrationTask:

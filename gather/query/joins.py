@@ -27,14 +27,28 @@ class JoinSpec:
 
 JOIN_PROVIDERS: list[Callable[[object], "JoinSpec | None"]] = []
 
+# (pk, Model ID) -> (revision, specs). Whatever changes a model's joins bumps its
+# revision (gather.records.services.model_touch), and every request reads the model row,
+# so a process never serves joins older than the row it just read.
+_cache: dict[tuple[int, str], tuple[int, list[JoinSpec]]] = {}
+
 
 def joins_for_model(model) -> list[JoinSpec]:
+    cache_key = (model.pk, model.public_id)
+    cached = _cache.get(cache_key)
+    if cached is not None and cached[0] == model.revision:
+        return cached[1]
     specs = []
     for provider in JOIN_PROVIDERS:
         spec = provider(model)
         if spec is not None:
             specs.append(spec)
+    _cache[cache_key] = (model.revision, specs)
     return specs
+
+
+def forget(model) -> None:
+    _cache.pop((model.pk, model.public_id), None)
 
 
 def _as_key(value) -> str | None:

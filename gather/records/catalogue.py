@@ -19,7 +19,9 @@ _TYPE_OF = {
     list: FieldType.OBJECT,
 }
 
-_known: dict[tuple[int, str], dict[str, str]] = {}
+# (pk, Model ID) -> (model revision, field name -> type). A hand-set type bumps the
+# model's revision, which every process sees with the model row it reads per request.
+_known: dict[tuple[int, str], tuple[int, dict[str, str]]] = {}
 
 
 def forget(model: DataModel) -> None:
@@ -36,15 +38,14 @@ def _load(model: DataModel) -> dict[str, str]:
             "name", "type", "type_locked"
         )
     }
-    _known[(model.pk, model.public_id)] = types
+    _known[(model.pk, model.public_id)] = (model.revision, types)
     return types
 
 
 def observe(model: DataModel, datas: list[dict]) -> None:
     """Record the fields and value types of incoming records in the catalogue."""
-    known = _known.get((model.pk, model.public_id))
-    if known is None:
-        known = _load(model)
+    cached = _known.get((model.pk, model.public_id))
+    known = cached[1] if cached is not None and cached[0] == model.revision else _load(model)
     wanted: dict[str, str] = {}
     for data in datas:
         for name, value in data.items():

@@ -28,6 +28,10 @@ class DataModel(TimestampedModel):
     slug = models.SlugField(max_length=200)
     type = models.CharField(max_length=32, default=TYPE_CUSTOM)
     id_field = models.CharField(max_length=200)
+    # Bumped whenever what a write or a query derives from the model changes (a field's
+    # hand-set type, the ID field, a connector joining data to it). Every records request
+    # reads the model row anyway, so processes cache the derived parts per revision.
+    revision = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         db_table = "gather_model"

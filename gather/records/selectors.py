@@ -6,7 +6,9 @@ import orjson
 from django.db.models import Count
 
 from gather.accounts.models import Team
+from gather.core.db import hot_cursor
 from gather.core.errors import InvalidInput, NotFound
+from gather.core.models import from_row
 from gather.query.joins import joined_values, joins_for_model
 
 from .models import DataModel, Field, Record
@@ -15,20 +17,27 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 
 
+_MODEL_COLUMNS = [f.attname for f in DataModel._meta.concrete_fields]
+# Columns named, not *: the statement is prepared, and a prepared * breaks when a
+# migration adds a column while the server runs.
+_MODEL_GET = (
+    f"SELECT {', '.join(_MODEL_COLUMNS)} FROM gather_model"
+    " WHERE team_id = %s AND (public_id = %s OR slug = %s)"
+)
+
+
 def model_get(*, team: Team, ref: str) -> DataModel:
     """A team's model by Model ID or slug; another team's model does not exist."""
-    # One query on every records request; a Model ID wins over a slug that looks like one.
-    found = list(
-        DataModel.objects.raw(
-            "SELECT * FROM gather_model WHERE team_id = %s AND (public_id = %s OR slug = %s)",
-            [team.pk, ref, ref],
-        )
-    )
-    found.sort(key=lambda m: m.public_id != ref)
-    model = found[0] if found else None
-    if model is None:
+    # One query on every records request, without the ORM's query compilation;
+    # a Model ID wins over a slug that looks like one.
+    with hot_cursor() as cur:
+        cur.execute(_MODEL_GET, [team.pk, ref, ref])
+        rows = cur.fetchall()
+    public_id = _MODEL_COLUMNS.index("public_id")
+    rows.sort(key=lambda row: row[public_id] != ref)
+    if not rows:
         raise NotFound(f"No model {ref!r} in this team.", code="model_not_found")
-    return model
+    return from_row(DataModel, _MODEL_COLUMNS, rows[0])
 
 
 def model_list(*, team: Team) -> list[DataModel]:

@@ -1,6 +1,6 @@
 """Writes for data models, their field catalogue and their records."""
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.text import slugify
 
 from gather.accounts.models import Team
@@ -12,6 +12,7 @@ from gather.core.errors import (
     PayloadTooLarge,
     ValidationFailed,
 )
+from gather.query import joins
 from gather.query.joins import joined_values, joins_for_model
 
 from . import catalogue
@@ -103,15 +104,33 @@ def model_update(*, team: Team, model: DataModel, name=None, id_field=None) -> D
                     defaults={"type": FieldType.STRING, "type_locked": True},
                 )
             model.id_field = id_field
-            catalogue.forget(model)
-    model.save()
+            model.save(update_fields=["name", "slug", "id_field", "updated_at"])
+            model_touch(model)
+            return model
+    model.save(update_fields=["name", "slug", "updated_at"])
     return model
+
+
+def model_touch(model: DataModel) -> None:
+    """Mark what processes derived from the model (types, joins) as stale, everywhere:
+    other processes see the new revision with the model row every request reads."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "UPDATE gather_model SET revision = revision + 1 WHERE id = %s RETURNING revision",
+            [model.pk],
+        )
+        row = cur.fetchone()
+    if row is not None:
+        model.revision = row[0]
+    catalogue.forget(model)
+    joins.forget(model)
 
 
 def model_delete(*, team: Team, model: DataModel) -> None:
     from gather.query.indexes import indexes_drop
 
     catalogue.forget(model)
+    joins.forget(model)
     indexes_drop(model=model)
     model.delete()
 
@@ -129,7 +148,7 @@ def field_set_type(*, team: Team, model: DataModel, name: str, type: str) -> Fie
     field.type = type
     field.type_locked = True
     field.save(update_fields=["type", "type_locked", "updated_at"])
-    catalogue.forget(model)
+    model_touch(model)
     return field
 
 

@@ -1,4 +1,4 @@
-"""A real `gather serve` process (gunicorn + the embedded task consumer) on the test DB."""
+"""A real `gather serve` process (granian + the embedded task consumer) on the test DB."""
 
 import os
 import socket

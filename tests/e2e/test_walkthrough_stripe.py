@@ -1,4 +1,4 @@
-"""Walkthrough step 4 against a real `gather serve` (gunicorn + embedded consumer)."""
+"""Walkthrough step 4 against a real `gather serve` (granian + embedded consumer)."""
 
 import time
 

@@ -1,7 +1,7 @@
 """Merge is atomic: concurrent writers of disjoint fields never lose each other's writes.
 
 Eight clients, each with its own keep-alive connection, hammer the same 100 records of a
-real `gather serve` (gunicorn, several processes and threads, so separate database
+real `gather serve` (granian, several processes, so separate database
 connections) at the same moment; afterwards every field of every write is in place.
 """
 
