@@ -65,7 +65,10 @@ MIDDLEWARE = [
 
 # The records API authenticates with API keys only (no session, cookie or CSRF), so its
 # requests skip the browser middleware above: a measurable share of a small upsert.
-API_MIDDLEWARE = ["django.middleware.security.SecurityMiddleware"]
+API_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",  # Content-Length on every response
+]
 
 ROOT_URLCONF = "gather.urls"
 WSGI_APPLICATION = "gather.wsgi.application"

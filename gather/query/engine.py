@@ -346,7 +346,7 @@ def _page(model, spec: QuerySpec, limit: int, joins=None) -> dict:
     sort_exprs = [c.sort_expr(k) for k in sort]  # validates before any SQL runs
     select = ["r.id", "r.key", c.sql.data("r.data"), "r.created_at", "r.updated_at"]
     select += [c.sql.data(f"j{i}.{s.data_column}") for i, s in enumerate(c.joins)]
-    select += [f"{e} AS s{i}" for i, e in enumerate(sort_exprs)]
+    select += sort_exprs
     from_sql = c.from_clause(sort)
     # A literal (our own integer key), so the model's partial indexes match on both DBs.
     where = [f"r.model_id = {int(model.pk)}"]
@@ -354,17 +354,32 @@ def _page(model, spec: QuerySpec, limit: int, joins=None) -> dict:
         where.append(c.group(spec.where))
     if spec.q:
         where.append(c.search(spec.q))
-    if spec.cursor:
-        values, pk = _cursor_decode(spec.cursor, sort, c.sql)
-        where.append(_after(sort_exprs, sort, values, pk, c.params))
     order = [c.sql.order_term(e, k.desc) for e, k in zip(sort_exprs, sort, strict=True)]
     order.append("r.id DESC")
-    sql = (
-        f"SELECT {', '.join(select)} {from_sql} WHERE {' AND '.join(where)} "
-        f"ORDER BY {', '.join(order)} LIMIT {int(limit) + 1}"
-    )
+    fetch = int(limit) + 1
+    params = c.params
+    if not spec.cursor:
+        sql = (
+            f"SELECT {', '.join(select)} {from_sql} WHERE {' AND '.join(where)} "
+            f"ORDER BY {', '.join(order)} LIMIT {fetch}"
+        )
+    else:
+        values, pk = _cursor_decode(spec.cursor, sort, c.sql)
+        after_params: list = []
+        after = _after(sort_exprs, sort, values, pk, after_params)
+        if c.sql.vendor == "postgresql" and sort and values[0] is not None:
+            sql, params = _split_after(
+                c, select, from_sql, where, order, sort, values[0], after, after_params, fetch
+            )
+        else:
+            where.append(after)
+            params = params + after_params
+            sql = (
+                f"SELECT {', '.join(select)} {from_sql} WHERE {' AND '.join(where)} "
+                f"ORDER BY {', '.join(order)} LIMIT {fetch}"
+            )
     with connection.cursor() as cur:
-        cur.execute(sql, c.params)
+        cur.execute(sql, params)
         rows = cur.fetchall()
     if c.uses:
         indexes.wanted(model, c.uses[:4])
@@ -380,6 +395,36 @@ def _page(model, spec: QuerySpec, limit: int, joins=None) -> dict:
         last = rows[-1]
         next_cursor = _cursor_encode(sort, list(last[5 + n :]), last[0])
     return {"data": data, "next_cursor": next_cursor}
+
+
+def _split_after(c, select, from_sql, where, order, sort, first, after, after_params, fetch):
+    """PostgreSQL: the page after a cursor whose first sort value is present, as two index
+    scans. "Empty values last" makes the cursor's condition an OR (greater, or empty, or
+    equal with a later tie-break) that PostgreSQL cannot turn into an index range, so it
+    would read the sort index from its start (page 1,000 = 50,000 entries). Split, each
+    part is a range: the rows with a value from the cursor's onwards, and the empty ones
+    (which all come after any value); the outer query orders at most 2 x fetch rows.
+    """
+    cols = [f"{e} AS c{i}" for i, e in enumerate(select)]
+    first_sort = len(select) - len(sort)
+    head = select[first_sort]  # the first sort expression
+    bound = "<=" if sort[0].desc else ">="
+    base = " AND ".join(where)
+    present = (
+        f"SELECT {', '.join(cols)} {from_sql} WHERE {base} AND {head} {bound} %s "
+        f"AND {after} ORDER BY {', '.join(order)} LIMIT {fetch}"
+    )
+    empty = (
+        f"SELECT {', '.join(cols)} {from_sql} WHERE {base} AND {head} IS NULL "
+        f"ORDER BY {', '.join(order)} LIMIT {fetch}"
+    )
+    outer = [c.sql.order_term(f"c{first_sort + i}", k.desc) for i, k in enumerate(sort)]
+    outer.append("c0 DESC")
+    sql = (
+        f"SELECT * FROM (({present}) UNION ALL ({empty})) AS page "
+        f"ORDER BY {', '.join(outer)} LIMIT {fetch}"
+    )
+    return sql, [*c.params, first, *after_params, *c.params]
 
 
 def _count(model, spec: QuerySpec, joins=None) -> int:

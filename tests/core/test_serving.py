@@ -62,6 +62,7 @@ def test_api_requests_take_the_short_chain_and_pages_the_full_one():
         "amount": "75",
         "stripe_charge_id": "ch_4567",
     }
+    assert int(headers["Content-Length"]) == len(content)
     # The API sets no cookie and skips the page-only headers, but keeps the security ones.
     assert "Set-Cookie" not in headers
     assert "X-Frame-Options" not in headers

@@ -61,16 +61,15 @@ def test_emulator_list_ending_before_and_created_filters(stripe_emulator):
         c.v1.charges.list({"limit": 101})
 
 
-def test_emulator_fifty_thousand_charges_page_quickly(stripe_emulator):
-    t0 = time.perf_counter()
+def test_emulator_pages_through_fifty_thousand_charges_each_once(stripe_emulator):
+    # How fast it pages is measured by bench/stripe_sync.py, not asserted here.
     stripe_emulator.seed_charges(50_000)
-    seeded = time.perf_counter() - t0
     c = client(stripe_emulator)
-    t0 = time.perf_counter()
-    count = sum(1 for _ in c.v1.charges.list({"limit": 100}).auto_paging_iter())
-    listed = time.perf_counter() - t0
-    assert count == 50_000
-    assert seeded < 5 and listed < 60
+    charges = [(ch.id, ch.created) for ch in c.v1.charges.list({"limit": 100}).auto_paging_iter()]
+    assert len(charges) == 50_000
+    assert len({cid for cid, _ in charges}) == 50_000
+    created = [t for _, t in charges]
+    assert created == sorted(created, reverse=True)  # newest first, as Stripe lists
 
 
 def test_emulator_unknown_and_revoked_keys_are_401(stripe_emulator):

@@ -35,3 +35,47 @@ def test_query_index_is_built_for_a_sorted_field_and_used_by_the_compiler(api, t
     pk = orders.pk
     model_delete(team=team, model=orders)
     assert indexes_for_model(model_pk=pk) == []
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("desc", [False, True])
+def test_cursor_pages_follow_the_sort_with_empties_last_and_seek_the_index(api, team, orders, desc):
+    from django.test.utils import CaptureQueriesContext
+
+    url = f"/api/models/{orders.public_id}/records"
+    amounts = {}
+    for i in range(40):
+        amount = None if i % 5 == 0 else i * 7 % 11  # ties, and empty values
+        amounts[str(i)] = amount
+        api.post(url, json={"id": str(i)} if amount is None else {"id": str(i), "amount": amount})
+    index_ensure(model_pk=orders.pk, field_name="amount", desc=desc)
+    present = sorted(
+        (k for k, v in amounts.items() if v is not None),
+        key=lambda k: (-amounts[k] if desc else amounts[k], -int(k)),
+    )
+    expected = present + sorted((k for k, v in amounts.items() if v is None), key=lambda k: -int(k))
+
+    seen, cursor, pages = [], None, 0
+    with CaptureQueriesContext(connection) as queries:
+        while True:
+            params = {"sort": ["-amount" if desc else "amount"], "limit": ["3"]}
+            if cursor:
+                params["cursor"] = [cursor]
+            page = record_query(team=team, model=orders, spec=spec_from_params(params))
+            seen += [r["id"] for r in page["data"]]
+            cursor, pages = page["next_cursor"], pages + 1
+            if not cursor:
+                break
+            assert pages < 30
+    assert seen == expected
+
+    if connection.vendor == "postgresql":
+        # A page after a cursor with a value seeks the sort index from that value.
+        sql = next(q["sql"] for q in queries.captured_queries if "UNION ALL" in q["sql"])
+        with connection.cursor() as cur:
+            cur.execute("SET enable_seqscan = off")  # 40 rows: make the choice visible
+            cur.execute("SET enable_bitmapscan = off")
+            cur.execute(f"EXPLAIN {sql}")
+            plan = "\n".join(row[0] for row in cur.fetchall())
+        bound = "<=" if desc else ">="
+        assert any("Index Cond" in line and bound in line for line in plan.splitlines()), plan
