@@ -99,14 +99,17 @@ def index_ensure(*, model_pk: int, field_name: str, desc: bool) -> str | None:
     if model is None or field is None:
         return None
     name = index_name(model.pk, field.pk, desc)
-    if _exists(name, model):
+    stats = statistics_name(model.pk, field.pk)
+    if _exists(name, model) and (
+        connection.vendor != "postgresql" or field.name == model.id_field or _stats_exist(stats)
+    ):
         return name
     sql = PostgresSql() if connection.vendor == "postgresql" else SqliteSql()
     path = (field.name,)
     if field.name == model.id_field:
-        expr = "key"
+        expr = value = "key"
     else:
-        expr = {
+        expr = value = {
             "number": sql.number,
             "boolean": sql.boolean,
             "datetime": sql.datetime,
@@ -124,13 +127,22 @@ def index_ensure(*, model_pk: int, field_name: str, desc: bool) -> str | None:
         if concurrent and not _lock(cur):
             raise IndexBuildBusy(f"another index build is running; {name} waits")
         try:
+            changed = False
             if not _exists(name, model):
                 cur.execute(f"DROP INDEX {concurrently}IF EXISTS {name}")  # a failed build's
                 cur.execute(statement)
-                if connection.vendor == "postgresql":
-                    # Statistics on the new index's expression: without them the planner
-                    # guesses 0.5 % for any condition on it and may scan instead.
-                    cur.execute("ANALYZE gather_record")
+                changed = True
+            if connection.vendor == "postgresql" and value != "key" and not _stats_exist(stats):
+                # Statistics on the field's expression: the planner ignores those of
+                # partial indexes, and without any it guesses 0.5 % for a range on the
+                # field, then walks another field's sort index for a narrow range
+                # (measured at 1M records: 270 ms, against 11 ms with them).
+                cur.execute(
+                    f"CREATE STATISTICS IF NOT EXISTS {stats} ON (({value})) FROM gather_record"
+                )
+                changed = True
+            if changed and connection.vendor == "postgresql":
+                cur.execute("ANALYZE gather_record")
         finally:
             if concurrent:
                 cur.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
@@ -138,17 +150,40 @@ def index_ensure(*, model_pk: int, field_name: str, desc: bool) -> str | None:
     return name
 
 
+def statistics_name(model_pk: int, field_pk: int) -> str:
+    return f"gather_st_m{model_pk}_f{field_pk}"
+
+
+def _stats_exist(name: str) -> bool:
+    with connection.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_statistic_ext WHERE stxname = %s", [name])
+        return cur.fetchone() is not None
+
+
 def indexes_drop(*, model) -> None:
-    """Drop a model's query indexes (before the model and its records go)."""
+    """Drop a model's query indexes and statistics (before the model and its records go)."""
     with connection.cursor() as cur:
         for name in indexes_for_model(model_pk=model.pk):
             cur.execute(f"DROP INDEX IF EXISTS {name}")
             _built.discard((name, model.public_id))
+        if connection.vendor == "postgresql":
+            for name in statistics_for_model(model_pk=model.pk):
+                cur.execute(f"DROP STATISTICS IF EXISTS {name}")
+
+
+def statistics_for_model(*, model_pk: int) -> list[str]:
+    """PostgreSQL: the extended statistics kept on a model's queried fields."""
+    with connection.cursor() as cur:
+        prefix = f"gather_st_m{int(model_pk)}_"
+        cur.execute("SELECT stxname FROM pg_statistic_ext WHERE stxname LIKE %s", [prefix + "%"])
+        # "_" is a LIKE wildcard: m1_ would also match m10; the prefix decides
+        return sorted(row[0] for row in cur.fetchall() if row[0].startswith(prefix))
 
 
 def indexes_for_model(*, model_pk: int) -> list[str]:
     with connection.cursor() as cur:
-        pattern = f"gather_ix_m{int(model_pk)}_%"
+        prefix = f"gather_ix_m{int(model_pk)}_"
+        pattern = prefix + "%"
         if connection.vendor == "postgresql":
             cur.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE %s", [pattern])
         else:
@@ -156,4 +191,5 @@ def indexes_for_model(*, model_pk: int) -> list[str]:
                 "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE %s",
                 [pattern],
             )
-        return sorted(row[0] for row in cur.fetchall())
+        # "_" is a LIKE wildcard: m1_ would also match m10; the prefix decides
+        return sorted(row[0] for row in cur.fetchall() if row[0].startswith(prefix))

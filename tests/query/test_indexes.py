@@ -79,3 +79,33 @@ def test_cursor_pages_follow_the_sort_with_empties_last_and_seek_the_index(api, 
             plan = "\n".join(row[0] for row in cur.fetchall())
         bound = "<=" if desc else ">="
         assert any("Index Cond" in line and bound in line for line in plan.splitlines()), plan
+
+
+@pytest.mark.django_db(transaction=True)
+def test_model_delete_drops_only_its_own_indexes_and_statistics(api, team, orders):
+    url = f"/api/models/{orders.public_id}/records"
+    for i in range(20):
+        api.post(url, json={"id": str(i), "amount": i})
+    name = index_ensure(model_pk=orders.pk, field_name="amount", desc=False)
+    # An index of the model whose key is ten times this one's: "_" is a LIKE wildcard.
+    neighbour = f"gather_ix_m{orders.pk}0_f1_a"
+    with connection.cursor() as cur:
+        cur.execute(f"CREATE INDEX {neighbour} ON gather_record (id) WHERE model_id = -1")
+    assert indexes_for_model(model_pk=orders.pk) == [name]
+    if connection.vendor == "postgresql":
+        from gather.query.indexes import statistics_for_model
+
+        stats = statistics_for_model(model_pk=orders.pk)
+        assert len(stats) == 1
+        with connection.cursor() as cur:
+            # ANALYZE filled them: the planner now knows the field's distribution
+            cur.execute("SELECT count(*) FROM pg_stats_ext_exprs WHERE statistics_name = %s", stats)
+            assert cur.fetchone()[0] == 1
+    pk = orders.pk
+    model_delete(team=team, model=orders)
+    assert indexes_for_model(model_pk=pk) == []
+    assert indexes_for_model(model_pk=int(f"{pk}0")) == [neighbour]
+    if connection.vendor == "postgresql":
+        assert statistics_for_model(model_pk=pk) == []
+    with connection.cursor() as cur:
+        cur.execute(f"DROP INDEX {neighbour}")
