@@ -109,3 +109,44 @@ def test_model_delete_drops_only_its_own_indexes_and_statistics(api, team, order
         assert statistics_for_model(model_pk=pk) == []
     with connection.cursor() as cur:
         cur.execute(f"DROP INDEX {neighbour}")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sqlite_walks_a_narrow_filters_index_and_a_wide_filters_sort_index(
+    api, team, orders, monkeypatch
+):
+    from django.test.utils import CaptureQueriesContext
+
+    from gather.query import engine
+
+    url = f"/api/models/{orders.public_id}/records"
+    rows = [
+        {"id": str(i), "amount": i % 100, "created": f"2026-01-{1 + i % 28:02d}"}
+        for i in range(300)
+    ]
+    api.post(url + "/batch", json=rows)
+    amount = index_ensure(model_pk=orders.pk, field_name="amount", desc=False)
+    created = index_ensure(model_pk=orders.pk, field_name="created", desc=True)
+    monkeypatch.setattr(engine, "SEEK_PROBE_LIMIT", 20)
+
+    def run(params):
+        spec = spec_from_params({**params, "sort": ["-created"], "limit": ["5"]})
+        with CaptureQueriesContext(connection) as queries:
+            page = record_query(team=team, model=orders, spec=spec)
+        sql = next(q["sql"] for q in queries.captured_queries if "LIMIT 6" in q["sql"])
+        # ties on created: newest record first; a batch is written in key order
+        expected = sorted(
+            (r for r in rows if eval_filter(r)), key=lambda r: (r["created"], r["id"]), reverse=True
+        )[:5]
+        assert [r["id"] for r in page["data"]] == [r["id"] for r in expected]
+        return sql
+
+    eval_filter = lambda r: 7 <= r["amount"] <= 8  # noqa: E731 — 6 records: narrow
+    sql = run({"filter[amount][between]": ["7,8"]})
+    if connection.vendor == "sqlite":
+        assert f"INDEXED BY {amount}" in sql
+
+    eval_filter = lambda r: r["amount"] >= 10  # noqa: E731 — 270 records: wide
+    sql = run({"filter[amount][gte]": ["10"]})
+    if connection.vendor == "sqlite":
+        assert f"INDEXED BY {created}" in sql
