@@ -87,3 +87,11 @@ def query_index_ensure(model_pk: int, field_name: str, desc: bool) -> None:
     from gather.query.indexes import index_ensure
 
     index_ensure(model_pk=model_pk, field_name=field_name, desc=desc)
+
+
+@db_task(retries=2, retry_delay=5)
+def query_search_index_ensure(model_pk: int) -> None:
+    """Build the model's text index for search (searches run meanwhile, as scans)."""
+    from gather.query.indexes import search_index_ensure
+
+    search_index_ensure(model_pk=model_pk)

@@ -199,6 +199,17 @@ class Compiler:
         sources = ["r.data"] + [f"j{i}.{s.data_column}" for i, s in enumerate(self.joins)]
         like = "LIKE %s ESCAPE '\\'"
         exact = " OR ".join(f"{self.sql.search_text(src)} {like}" for src in sources)
+        if not self.joins:
+            # The model's text index, built in the background on first use, covers the
+            # record's own values (a joined value can match too: joined models scan).
+            # On PostgreSQL it serves the prefilter below; SQLite names it.
+            indexes.search_wanted(self.model)
+            found = indexes.search_candidates(self.model, q.lower())
+            if found:
+                index, phrase = found
+                self.params.append(phrase)
+                self.params.extend([pattern] * len(sources))
+                return f"({self.sql.text_index_match(index)} AND ({exact}))"
         if not self.sql.raw_text_usable(q):
             self.params.extend([pattern] * len(sources))
             return f"({exact})"

@@ -61,8 +61,12 @@ class PostgresSql:
     def search_text(self, src: str) -> str:
         return f"gather_search({src})"
 
+    def raw_text(self, src: str) -> str:
+        # Also the expression of the model's trigram index (gather/query/indexes.py).
+        return f"lower({src}::text)"
+
     def raw_text_like(self, src: str) -> str:
-        return f"lower({src}::text) LIKE %s ESCAPE '\\'"
+        return f"{self.raw_text(src)} LIKE %s ESCAPE '\\'"
 
     def raw_text_usable(self, term: str) -> bool:
         # jsonb's text form escapes quotes, backslashes and control characters
@@ -123,6 +127,11 @@ class SqliteSql:
 
     def raw_text_like(self, src: str) -> str:
         return f"{src} LIKE %s ESCAPE '\\'"
+
+    def text_index_match(self, index: str) -> str:
+        # The model's FTS5 trigram table holds gather_search(data) by record id; a
+        # phrase of the term matches exactly the records whose text contains it.
+        return f"r.id IN (SELECT rowid FROM {index} WHERE {index} MATCH %s)"
 
     def raw_text_usable(self, term: str) -> bool:
         # SQLite's LIKE folds ASCII case only; stored JSON escapes quotes and backslashes
