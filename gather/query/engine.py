@@ -210,7 +210,7 @@ class Compiler:
                 self.params.append(phrase)
                 self.params.extend(exact_params)
                 return f"({self.sql.text_index_match(index)} AND ({exact}))"
-        cheap = [self.sql.search_prefilter(src, term) for src in sources]
+        cheap = [self.sql.search_prefilter(src, q) for src in sources]
         if None in cheap:
             self.params.extend(exact_params)
             return f"({exact})"

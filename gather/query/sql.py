@@ -69,7 +69,7 @@ class PostgresSql:
     def lower(self, expr: str) -> str:
         return f"lower({expr})"
 
-    # -- search (q): the term arrives lower-cased ---------------------------------------
+    # -- search (q) ----------------------------------------------------------------------
     def search_exact(self, src: str) -> str:
         # strpos, not LIKE: the planner has no statistics on gather_search(...), and for a
         # LIKE on it guesses a tiny fraction; multiplied with the prefilter's (measured)
@@ -78,14 +78,15 @@ class PostgresSql:
         return f"strpos(gather_search({src}), %s) > 0"
 
     def search_exact_param(self, term: str) -> str:
-        return term
+        return term  # lower-cased, like gather_search's text
 
     def raw_text(self, src: str) -> str:
         # Also the expression of the model's trigram index (gather/query/indexes.py).
         return f"lower({src}::text)"
 
-    def search_prefilter(self, src: str, term: str) -> tuple[str, str] | None:
+    def search_prefilter(self, src: str, q: str) -> tuple[str, str] | None:
         """A cheap scan of the stored JSON text that can only over-match, or None."""
+        term = q.lower()
         if _BAD_SEGMENT.search(term):
             return None  # jsonb's text form escapes quotes, backslashes, control characters
         if _TRIGRAM_RUN.search(term):
@@ -144,19 +145,20 @@ class SqliteSql:
     def lower(self, expr: str) -> str:
         return f"gather_lower({expr})"
 
-    # -- search (q): the term arrives lower-cased ---------------------------------------
+    # -- search (q) ----------------------------------------------------------------------
     def search_exact(self, src: str) -> str:
         return f"gather_search({src}) LIKE %s ESCAPE '\\'"
 
     def search_exact_param(self, term: str) -> str:
-        return like_contains(term)
+        return like_contains(term)  # lower-cased, like gather_search's text
 
-    def search_prefilter(self, src: str, term: str) -> tuple[str, str] | None:
+    def search_prefilter(self, src: str, q: str) -> tuple[str, str] | None:
         """A cheap scan of the stored JSON text that can only over-match, or None."""
-        # SQLite's LIKE folds ASCII case only; stored JSON escapes quotes and backslashes
-        if not term.isascii() or _BAD_SEGMENT.search(term):
+        # SQLite's LIKE folds ASCII case only (the term as typed must be ASCII: the
+        # Kelvin sign lower-cases to "k"); stored JSON escapes quotes and backslashes
+        if not q.isascii() or _BAD_SEGMENT.search(q):
             return None
-        return f"{src} LIKE %s ESCAPE '\\'", like_contains(term)
+        return f"{src} LIKE %s ESCAPE '\\'", like_contains(q.lower())
 
     def text_index_match(self, index: str) -> str:
         # The model's FTS5 trigram table holds gather_search(data) by record id; a

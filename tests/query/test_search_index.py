@@ -109,19 +109,22 @@ def test_search_index_is_built_by_the_first_search_and_dropped_with_the_model(
             assert valid
             assert "gin_trgm_ops" in definition and f"model_id = {orders.pk}" in definition
         else:
-            cur.execute("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'")
-            assert cur.fetchone()[0] == 3
+            cur.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s"
+                " AND sql LIKE %s",
+                ["gather_record", f"%model_id = {orders.pk} %"],
+            )
+            triggers = sorted(row[0] for row in cur.fetchall())
+            assert triggers == [f"{name}_ad", f"{name}_ai", f"{name}_au"]
     pk = orders.pk
     other = make_model(team, "Other", "id")
     model_delete(team=team, model=orders)
     assert indexes_for_model(model_pk=pk) == []
     with connection.cursor() as cur:
-        cur.execute(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
-            if connection.vendor == "sqlite"
-            else "SELECT count(*) FROM pg_class WHERE relname = %s",
-            [] if connection.vendor == "sqlite" else [name],
-        )
+        if connection.vendor == "sqlite":
+            cur.execute("SELECT count(*) FROM sqlite_master WHERE name LIKE %s", [f"{name}%"])
+        else:
+            cur.execute("SELECT count(*) FROM pg_class WHERE relname = %s", [name])
         assert cur.fetchone()[0] == 0
     record_upsert(team=team, model=other, payload={"id": "a", "note": "zyxwvut"})
     assert _ids(api, other, "zyxwvut") == ["a"]
