@@ -29,6 +29,7 @@ import httpx
 STATUSES = ["paid"] * 6 + ["failed", "refunded", "pending", "disputed"]
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
 RARE = "zyxwvut"
+COMMON = "bravo"  # an email word and a city: about 23 % of the records
 
 
 def make_record(i: int) -> dict:
@@ -192,6 +193,15 @@ def main() -> None:
                 (f"%{RARE}%",),
             ),
         ),
+        "search a common term": (
+            {"q": COMMON},
+            lambda: sql.run(
+                f"SELECT id, key, data FROM gather_record WHERE model_id = {pk}"
+                f" AND (lower({n(e)}) LIKE ? OR lower({n('profile')}) LIKE ?)"
+                " ORDER BY id DESC LIMIT 51",
+                (f"%{COMMON}%", f"%{COMMON}%"),
+            ),
+        ),
         "count of status = paid": (
             {"filter[status]": "paid", "count": "true", "limit": 1},
             lambda: sql.run(
@@ -204,16 +214,24 @@ def main() -> None:
         api(params)()
     http.get(url, params={"sort": "-amount"})
     deadline = time.monotonic() + args.index_wait
-    pattern = f"gather_ix_m{pk}_%"
+    pattern = f"gather\\_ix\\_m{pk}\\_f%"
+    search = f"gather_ix_m{pk}_search"
     while time.monotonic() < deadline:
+        # field indexes (amount asc and desc, created desc, status) and the search index,
+        # complete (PostgreSQL lists an index while CONCURRENTLY builds it, as invalid)
         if sql.sqlite:
-            built = sql.run("SELECT count(*) FROM sqlite_master WHERE name LIKE ?", (pattern,))
+            fields = "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE ?"
+            text = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
         else:
-            built = sql.run("SELECT count(*) FROM pg_indexes WHERE indexname LIKE ?", (pattern,))
-        if built[0][0] >= 4:  # amount asc and desc, created desc, status
+            valid = "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+            fields = f"{valid} WHERE i.indisvalid AND c.relname LIKE ?"
+            text = f"{valid} WHERE i.indisvalid AND c.relname = ?"
+        built = sql.run(fields + " ESCAPE '\\'", (pattern,))[0][0]
+        searchable = sql.run(text, (search,))[0][0]
+        if built >= 4 and searchable:
             break
         time.sleep(2)
-    print(f"indexes built: {built[0][0]}", flush=True)
+    print(f"field indexes built: {built}, search index: {bool(searchable)}", flush=True)
     results = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores",

@@ -87,3 +87,13 @@ def query_index_ensure(model_pk: int, field_name: str, desc: bool) -> None:
     from gather.query.indexes import index_ensure
 
     index_ensure(model_pk=model_pk, field_name=field_name, desc=desc)
+
+
+# More patient than field indexes: on SQLite a field index build holds the write lock
+# for up to half a minute at a million records, and this build waits behind it.
+@db_task(retries=5, retry_delay=10)
+def query_search_index_ensure(model_pk: int) -> None:
+    """Build the model's text index for search (searches run meanwhile, as scans)."""
+    from gather.query.indexes import search_index_ensure
+
+    search_index_ensure(model_pk=model_pk)

@@ -197,18 +197,30 @@ class Compiler:
         return "(" + joiner.join(parts) + ")" if parts else "(1=1)"
 
     def search(self, q: str) -> str:
-        pattern = "%" + _like_escape(q.lower()) + "%"
+        term = q.lower()
         sources = ["r.data"] + [f"j{i}.{s.data_column}" for i, s in enumerate(self.joins)]
-        like = "LIKE %s ESCAPE '\\'"
-        exact = " OR ".join(f"{self.sql.search_text(src)} {like}" for src in sources)
-        if not self.sql.raw_text_usable(q):
-            self.params.extend([pattern] * len(sources))
+        exact = " OR ".join(self.sql.search_exact(src) for src in sources)
+        exact_params = [self.sql.search_exact_param(term)] * len(sources)
+        if not self.joins:
+            # The model's text index, built in the background on first use, covers the
+            # record's own values (a joined value can match too: joined models scan).
+            # On PostgreSQL it serves the prefilter below; SQLite names it.
+            indexes.search_wanted(self.model)
+            found = indexes.search_candidates(self.model, term)
+            if found:
+                index, phrase = found
+                self.params.append(phrase)
+                self.params.extend(exact_params)
+                return f"({self.sql.text_index_match(index)} AND ({exact}))"
+        cheap = [self.sql.search_prefilter(src, q) for src in sources]
+        if None in cheap:
+            self.params.extend(exact_params)
             return f"({exact})"
         # A cheap scan of the stored JSON text first (it holds keys too, so it can only
         # over-match); the exact match on values alone runs on what passes.
-        cheap = " OR ".join(self.sql.raw_text_like(src) for src in sources)
-        self.params.extend([pattern] * (2 * len(sources)))
-        return f"(({cheap}) AND ({exact}))"
+        self.params.extend(param for _, param in cheap)
+        self.params.extend(exact_params)
+        return f"(({' OR '.join(sql for sql, _ in cheap)}) AND ({exact}))"
 
     def sort_expr(self, key: SortKey) -> str:
         ref = self.resolve(key.field, "sort")

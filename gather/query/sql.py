@@ -27,6 +27,17 @@ def check_segment(segment: str, where: str) -> str:
     return segment
 
 
+# pg_trgm can look a LIKE pattern up in its index when it holds three word characters
+# in a row (shorter runs give no trigram, or only ones padded at a word's end). ASCII
+# only: whether other letters are word characters depends on the database's locale.
+_TRIGRAM_RUN = re.compile(r"[a-z0-9]{3}")
+
+
+def like_contains(term: str) -> str:
+    """A LIKE pattern (escape character backslash) matching text that contains term."""
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -58,15 +69,31 @@ class PostgresSql:
     def lower(self, expr: str) -> str:
         return f"lower({expr})"
 
-    def search_text(self, src: str) -> str:
-        return f"gather_search({src})"
+    # -- search (q) ----------------------------------------------------------------------
+    def search_exact(self, src: str) -> str:
+        # strpos, not LIKE: the planner has no statistics on gather_search(...), and for a
+        # LIKE on it guesses a tiny fraction; multiplied with the prefilter's (measured)
+        # share it would take every term for a rare one and read a common term's matches
+        # through the text index rather than stop after one page of the newest.
+        return f"strpos(gather_search({src}), %s) > 0"
 
-    def raw_text_like(self, src: str) -> str:
-        return f"lower({src}::text) LIKE %s ESCAPE '\\'"
+    def search_exact_param(self, term: str) -> str:
+        return term  # lower-cased, like gather_search's text
 
-    def raw_text_usable(self, term: str) -> bool:
-        # jsonb's text form escapes quotes, backslashes and control characters
-        return not _BAD_SEGMENT.search(term)
+    def raw_text(self, src: str) -> str:
+        # Also the expression of the model's trigram index (gather/query/indexes.py).
+        return f"lower({src}::text)"
+
+    def search_prefilter(self, src: str, q: str) -> tuple[str, str] | None:
+        """A cheap scan of the stored JSON text that can only over-match, or None."""
+        term = q.lower()
+        if _BAD_SEGMENT.search(term):
+            return None  # jsonb's text form escapes quotes, backslashes, control characters
+        if _TRIGRAM_RUN.search(term):
+            return f"{self.raw_text(src)} LIKE %s ESCAPE '\\'", like_contains(term)
+        # No trigram to look up: the index would read all of itself; strpos keeps the
+        # planner from trying (it matches the trigram index's LIKE operator only).
+        return f"strpos({self.raw_text(src)}, %s) > 0", term
 
     def sort_text(self, expr: str) -> str:
         return f'{expr} COLLATE "C"'
@@ -118,15 +145,25 @@ class SqliteSql:
     def lower(self, expr: str) -> str:
         return f"gather_lower({expr})"
 
-    def search_text(self, src: str) -> str:
-        return f"gather_search({src})"
+    # -- search (q) ----------------------------------------------------------------------
+    def search_exact(self, src: str) -> str:
+        return f"gather_search({src}) LIKE %s ESCAPE '\\'"
 
-    def raw_text_like(self, src: str) -> str:
-        return f"{src} LIKE %s ESCAPE '\\'"
+    def search_exact_param(self, term: str) -> str:
+        return like_contains(term)  # lower-cased, like gather_search's text
 
-    def raw_text_usable(self, term: str) -> bool:
-        # SQLite's LIKE folds ASCII case only; stored JSON escapes quotes and backslashes
-        return term.isascii() and not _BAD_SEGMENT.search(term)
+    def search_prefilter(self, src: str, q: str) -> tuple[str, str] | None:
+        """A cheap scan of the stored JSON text that can only over-match, or None."""
+        # SQLite's LIKE folds ASCII case only (the term as typed must be ASCII: the
+        # Kelvin sign lower-cases to "k"); stored JSON escapes quotes and backslashes
+        if not q.isascii() or _BAD_SEGMENT.search(q):
+            return None
+        return f"{src} LIKE %s ESCAPE '\\'", like_contains(q.lower())
+
+    def text_index_match(self, index: str) -> str:
+        # The model's FTS5 trigram table holds gather_search(data) by record id; a
+        # phrase of the term matches exactly the records whose text contains it.
+        return f"r.id IN (SELECT rowid FROM {index} WHERE {index} MATCH %s)"
 
     def sort_text(self, expr: str) -> str:
         return expr
