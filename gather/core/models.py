@@ -1,4 +1,8 @@
+import functools
+from datetime import UTC
+
 from django.db import models
+from django.utils.dateparse import parse_datetime
 
 
 class TimestampedModel(models.Model):
@@ -9,23 +13,36 @@ class TimestampedModel(models.Model):
         abstract = True
 
 
+@functools.cache
+def _columns(model_class) -> tuple[list[str], frozenset[int]]:
+    """A model's column names in field order, and the positions of its date/times."""
+    fields = model_class._meta.concrete_fields
+    names = [f.attname for f in fields]
+    return names, frozenset(i for i, f in enumerate(fields) if isinstance(f, models.DateTimeField))
+
+
 def from_row(model_class, field_names: list[str], row) -> models.Model:
     """An instance from a hand-written query's row, with date/times as the ORM gives them.
 
     SQLite hands back date/times as text through a plain cursor; PostgreSQL as datetimes.
+    Runs on every API request (the key and the model), hence the plain loops.
     """
-    from datetime import UTC, datetime
-
-    from django.utils.dateparse import parse_datetime
-
-    by_attname = {f.attname: f for f in model_class._meta.concrete_fields}
-    given = {}
-    for name, value in zip(field_names, row, strict=True):
-        if isinstance(value, str) and isinstance(by_attname[name], models.DateTimeField):
-            value = parse_datetime(value)
-        if isinstance(value, datetime) and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        given[name] = value
-    # from_db takes the values in the model's field order, whatever the query's order.
-    names = [name for name in by_attname if name in given]
-    return model_class.from_db("default", names, [given[name] for name in names])
+    names, datetimes = _columns(model_class)
+    if list(field_names) == names:
+        given = dict(enumerate(row))
+        values = list(row)
+    else:
+        # from_db takes the values in the model's field order, whatever the query's order.
+        by_name = dict(zip(field_names, row, strict=True))
+        present = [i for i, name in enumerate(names) if name in by_name]
+        values = [by_name[names[i]] for i in present]
+        given = dict(zip(present, values, strict=True))
+        names = [names[i] for i in present]
+    for position, (index, value) in enumerate(given.items()):
+        if index in datetimes and value is not None:
+            if isinstance(value, str):
+                value = parse_datetime(value)
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=UTC)
+            values[position] = value
+    return model_class.from_db("default", names, values)
