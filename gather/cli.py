@@ -76,12 +76,11 @@ def cmd_worker(args) -> int:
 
 
 def _default_workers() -> int:
-    # A request is Python work between short database round trips. Threads in one
-    # process share one interpreter lock and measured slower than processes (bench/
-    # ingest.py, docs/BENCHMARKS.md "Ingest"), so: processes, two per core, each with one
-    # thread by default; the second per core keeps the server answering while another
-    # process streams a long export or waits on the database.
-    return max(2, 2 * (os.cpu_count() or 1))
+    # One process per core, each with --threads request threads (default 2): a request
+    # is Python work between short database round trips, and a second thread fills a
+    # process's waits. More threads contend for the interpreter lock and more processes
+    # than cores for the cores; both measured slower (docs/decisions/009).
+    return max(2, os.cpu_count() or 1)
 
 
 def cmd_serve(args) -> int:
@@ -147,10 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=int,
         default=_default_workers(),
-        help="web processes (default: 2 per core)",
+        help="web processes (default: one per core, at least 2)",
     )
     serve.add_argument(
-        "--threads", type=int, default=1, help="request threads per process (default 1)"
+        "--threads", type=int, default=2, help="request threads per process (default 2)"
     )
     serve.set_defaults(func=cmd_serve)
 
