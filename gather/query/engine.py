@@ -206,7 +206,7 @@ class Compiler:
             # record's own values (a joined value can match too: joined models scan).
             # On PostgreSQL it serves the prefilter below; SQLite names it.
             indexes.search_wanted(self.model)
-            found = indexes.search_candidates(self.model, term)
+            found = self.search_candidates(term)
             if found:
                 index, phrase = found
                 self.params.append(phrase)
@@ -231,9 +231,21 @@ class Compiler:
             expr = self.sql.sort_text(expr)
         return expr
 
-    def from_clause(self, sort: tuple[SortKey, ...] = (), where: Group | None = None) -> str:
+    def search_candidates(self, term: str):
+        """SQLite: the model's text table and phrase when it holds few candidates for the
+        term (asked once per query: the count it runs is not free)."""
+        if not hasattr(self, "_candidates"):
+            self._candidates = indexes.search_candidates(self.model, term)
+        return self._candidates
+
+    def from_clause(
+        self, sort: tuple[SortKey, ...] = (), where: Group | None = None, q: str = ""
+    ) -> str:
         sql = "FROM gather_record r"
-        if sort and self.sql.vendor == "sqlite" and sort[0].field in self.field_pks:
+        # SQLite, a rare term: its few candidates come from the model's text table and
+        # get sorted; walking a sort index would read the whole model to find them.
+        rare = bool(q) and not self.joins and self.search_candidates(q.lower()) is not None
+        if not rare and sort and self.sql.vendor == "sqlite" and sort[0].field in self.field_pks:
             narrow = self.narrow_filter_index(where, sort)
             if narrow is not None:
                 name, seek = narrow
@@ -410,7 +422,7 @@ def _page(model, spec: QuerySpec, limit: int, joins=None) -> dict:
     select = ["r.id", "r.key", c.sql.data("r.data"), "r.created_at", "r.updated_at"]
     select += [c.sql.data(f"j{i}.{s.data_column}") for i, s in enumerate(c.joins)]
     select += sort_exprs
-    from_sql = c.from_clause(sort, spec.where)
+    from_sql = c.from_clause(sort, spec.where, spec.q or "")
     # A literal (our own integer key), so the model's partial indexes match on both DBs.
     where = [f"r.model_id = {int(model.pk)}", *c.seek_terms]
     if spec.where is not None:

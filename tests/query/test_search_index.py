@@ -177,6 +177,33 @@ def test_search_on_sqlite_walks_the_order_for_a_term_with_many_candidates(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_sqlite_rare_term_sorted_by_an_indexed_field_reads_candidates_not_the_sort_index(
+    api, team, orders, monkeypatch
+):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite is told which index to use; PostgreSQL plans by statistics")
+    rows = [{"id": str(i), "amount": i, "note": "plain"} for i in range(40)]
+    rows[7]["note"] = "zyxwvut here"
+    rows[31]["note"] = "and zyxwvut there"
+    record_upsert_batch(team=team, model=orders, items=rows)
+    search_index_ensure(model_pk=orders.pk)
+    sort_index = indexes.index_ensure(model_pk=orders.pk, field_name="amount", desc=True)
+    monkeypatch.setattr(indexes, "SEARCH_RARE_LIMIT", 10)  # "plain" (38 records) is common
+    url = f"/api/models/{orders.public_id}/records"
+    with CaptureQueriesContext(connection) as ctx:
+        resp = api.get(url, {"q": "zyxwvut", "sort": "-amount"})
+    assert [r["id"] for r in resp.json()["data"]] == ["31", "7"]
+    sql = next(x["sql"] for x in ctx.captured_queries if "FROM gather_record r" in x["sql"])
+    assert "MATCH" in sql and f"INDEXED BY {sort_index}" not in sql
+    # a common term keeps walking the sort index and stops after a page
+    with CaptureQueriesContext(connection) as ctx:
+        resp = api.get(url, {"q": "plain", "sort": "-amount", "limit": 3})
+    assert [r["id"] for r in resp.json()["data"]] == ["39", "38", "37"]
+    sql = next(x["sql"] for x in ctx.captured_queries if "FROM gather_record r" in x["sql"])
+    assert f"INDEXED BY {sort_index}" in sql
+
+
+@pytest.mark.django_db(transaction=True)
 def test_search_triggers_keep_the_sqlite_text_table_current(api, team, orders):
     if connection.vendor != "sqlite":
         pytest.skip("PostgreSQL maintains its index itself")
