@@ -274,11 +274,13 @@ class Compiler:
         """
         if where is None or where.kind != "and":
             return None
+        by_field: dict[str, list[Condition]] = {}  # a range is often two conditions
         for item in where.items:
-            if not isinstance(item, Condition) or item.op not in SEEK_OPS:
-                continue
-            pk = self.field_pks.get(item.field)
-            if pk is None or item.field in (sort[0].field, self.model.id_field):
+            if isinstance(item, Condition) and item.op in SEEK_OPS:
+                by_field.setdefault(item.field, []).append(item)
+        for field, conditions in by_field.items():
+            pk = self.field_pks.get(field)
+            if pk is None or field in (sort[0].field, self.model.id_field):
                 continue
             name = indexes.sort_index(self.model, pk, False) or indexes.sort_index(
                 self.model, pk, True
@@ -287,9 +289,9 @@ class Compiler:
                 continue
             probe = copy.copy(self)
             probe.params, probe.uses = [], []
-            condition = probe.condition(item, "filter")
+            condition = " AND ".join(probe.condition(c, "filter") for c in conditions)
             # The index leads with "is it empty": pinning that lets SQLite seek the range.
-            seek = f"(({probe.typed(probe.resolve(item.field, 'filter'))}) IS NULL) = 0"
+            seek = f"(({probe.typed(probe.resolve(field, 'filter'))}) IS NULL) = 0"
             with connection.cursor() as cur:
                 cur.execute(
                     f"SELECT count(*) FROM (SELECT 1 FROM gather_record r INDEXED BY {name} "

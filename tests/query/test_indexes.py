@@ -146,6 +146,12 @@ def test_sqlite_walks_a_narrow_filters_index_and_a_wide_filters_sort_index(
     if connection.vendor == "sqlite":
         assert f"INDEXED BY {amount}" in sql
 
+    # two conditions, each wide alone (over 20 records), narrow together
+    eval_filter = lambda r: 40 <= r["amount"] < 42  # noqa: E731
+    sql = run({"filter[amount][gte]": ["40"], "filter[amount][lt]": ["42"]})
+    if connection.vendor == "sqlite":
+        assert f"INDEXED BY {amount}" in sql
+
     eval_filter = lambda r: r["amount"] >= 10  # noqa: E731 — 270 records: wide
     sql = run({"filter[amount][gte]": ["10"]})
     if connection.vendor == "sqlite":
