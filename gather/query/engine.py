@@ -263,6 +263,34 @@ class Compiler:
             self.params.append(spec.scope_value)
         return sql
 
+    def seek_terms_for(self, where: Group | None) -> list[str]:
+        """SQLite: for each field the top-level AND filters with a condition its index
+        can seek, the term pinning the index's leading "is it empty" column, so SQLite
+        can seek it (and count from the index alone). Each such condition already
+        implies the field is not empty: the terms change no result."""
+        if self.sql.vendor != "sqlite" or where is None or where.kind != "and":
+            return []
+        terms = []
+        for field in dict.fromkeys(
+            item.field
+            for item in where.items
+            if isinstance(item, Condition) and item.op in SEEK_OPS
+        ):
+            pk = self.field_pks.get(field)
+            if pk is None or field == self.model.id_field:
+                continue
+            if indexes.sort_index(self.model, pk, False) or indexes.sort_index(
+                self.model, pk, True
+            ):
+                terms.append(self._pinned(field))
+        return terms
+
+    def _pinned(self, field: str) -> str:
+        """The term pinning a field index's leading "is it empty" column (SQLite)."""
+        probe = copy.copy(self)
+        probe.params, probe.uses = [], []
+        return f"(({probe.typed(probe.resolve(field, 'filter'))}) IS NULL) = 0"
+
     def narrow_filter_index(self, where: Group | None, sort) -> tuple[str, str] | None:
         """SQLite: the index of a filtered field when the filter leaves few records, with
         the term that lets SQLite seek it; None to walk the sort field's index instead.
@@ -291,7 +319,7 @@ class Compiler:
             probe.params, probe.uses = [], []
             condition = " AND ".join(probe.condition(c, "filter") for c in conditions)
             # The index leads with "is it empty": pinning that lets SQLite seek the range.
-            seek = f"(({probe.typed(probe.resolve(field, 'filter'))}) IS NULL) = 0"
+            seek = self._pinned(field)
             with connection.cursor() as cur:
                 cur.execute(
                     f"SELECT count(*) FROM (SELECT 1 FROM gather_record r INDEXED BY {name} "
@@ -508,7 +536,7 @@ def _count(model, spec: QuerySpec, joins=None) -> int:
     c = Compiler(model, joins)
     from_sql = c.from_clause()
     # A literal (our own integer key), so the model's partial indexes match on both DBs.
-    where = [f"r.model_id = {int(model.pk)}"]
+    where = [f"r.model_id = {int(model.pk)}", *c.seek_terms_for(spec.where)]
     if spec.where is not None:
         where.append(c.group(spec.where))
     if spec.q:

@@ -156,3 +156,26 @@ def test_sqlite_walks_a_narrow_filters_index_and_a_wide_filters_sort_index(
     sql = run({"filter[amount][gte]": ["10"]})
     if connection.vendor == "sqlite":
         assert f"INDEXED BY {created}" in sql
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sqlite_counts_a_filter_from_its_fields_index(api, team, orders):
+    from gather.query.engine import record_count
+
+    url = f"/api/models/{orders.public_id}/records"
+    rows = [{"id": str(i), "status": ("paid", "failed", "")[i % 3]} for i in range(60)]
+    api.post(url + "/batch", json=rows)
+    index = index_ensure(model_pk=orders.pk, field_name="status", desc=False)
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        spec = spec_from_params({"filter[status]": ["paid"]})
+        assert record_count(team=team, model=orders, spec=spec) == 20
+    spec = spec_from_params({"filter[status][in]": ["paid,failed"]})
+    assert record_count(team=team, model=orders, spec=spec) == 40
+    if connection.vendor == "sqlite":
+        sql = next(q["sql"] for q in queries.captured_queries if "count(*)" in q["sql"])
+        with connection.cursor() as cur:
+            cur.execute(f"EXPLAIN QUERY PLAN {sql}")
+            plan = " ".join(str(row) for row in cur.fetchall())
+        assert f"COVERING INDEX {index}" in plan or f"USING INDEX {index}" in plan, plan
