@@ -463,12 +463,8 @@ def _page(model, spec: QuerySpec, limit: int, joins=None) -> dict:
     order.append("r.id DESC")
     fetch = int(limit) + 1
     params = c.params
-    if not spec.cursor:
-        sql = (
-            f"SELECT {', '.join(select)} {from_sql} WHERE {' AND '.join(where)} "
-            f"ORDER BY {', '.join(order)} LIMIT {fetch}"
-        )
-    else:
+    sql = None
+    if spec.cursor:
         values, pk = _cursor_decode(spec.cursor, sort, c.sql)
         after_params: list = []
         after = _after(sort_exprs, sort, values, pk, after_params)
@@ -479,10 +475,11 @@ def _page(model, spec: QuerySpec, limit: int, joins=None) -> dict:
         else:
             where.append(after)
             params = params + after_params
-            sql = (
-                f"SELECT {', '.join(select)} {from_sql} WHERE {' AND '.join(where)} "
-                f"ORDER BY {', '.join(order)} LIMIT {fetch}"
-            )
+    if sql is None:
+        sql = (
+            f"SELECT {', '.join(select)} {from_sql} WHERE {' AND '.join(where)} "
+            f"ORDER BY {', '.join(order)} LIMIT {fetch}"
+        )
     with connection.cursor() as cur:
         cur.execute(sql, params)
         rows = cur.fetchall()
