@@ -25,24 +25,19 @@ def from_row(model_class, field_names: list[str], row) -> models.Model:
     """An instance from a hand-written query's row, with date/times as the ORM gives them.
 
     SQLite hands back date/times as text through a plain cursor; PostgreSQL as datetimes.
-    Runs on every API request (the key and the model), hence the plain loops.
     """
     names, datetimes = _columns(model_class)
-    if list(field_names) == names:
-        given = dict(enumerate(row))
-        values = list(row)
-    else:
-        # from_db takes the values in the model's field order, whatever the query's order.
-        by_name = dict(zip(field_names, row, strict=True))
-        present = [i for i, name in enumerate(names) if name in by_name]
-        values = [by_name[names[i]] for i in present]
-        given = dict(zip(present, values, strict=True))
-        names = [names[i] for i in present]
-    for position, (index, value) in enumerate(given.items()):
-        if index in datetimes and value is not None:
+    given = dict(zip(field_names, row, strict=True))
+    # from_db takes the values in the model's field order, whatever the query's order.
+    present = [i for i, name in enumerate(names) if name in given]
+    values = []
+    for i in present:
+        value = given[names[i]]
+        if i in datetimes and value is not None:
             if isinstance(value, str):
                 value = parse_datetime(value)
             if value.tzinfo is None:
                 value = value.replace(tzinfo=UTC)
-            values[position] = value
+        values.append(value)
+    names = [names[i] for i in present]
     return model_class.from_db("default", names, values)

@@ -57,6 +57,7 @@ class Compiler:
         self.params: list = []
         self.uses: list[tuple[str, bool]] = []  # (top-level field, descending) worth indexing
         self.seek_terms: list[str] = []  # WHERE terms (no parameters) from from_clause
+        self._candidates: tuple | None = None  # (term, search_candidates answer)
 
     # -- fields --------------------------------------------------------------------
     def resolve(self, name: str, where: str) -> Ref:
@@ -233,10 +234,10 @@ class Compiler:
 
     def search_candidates(self, term: str):
         """SQLite: the model's text table and phrase when it holds few candidates for the
-        term (asked once per query: the count it runs is not free)."""
-        if not hasattr(self, "_candidates"):
-            self._candidates = indexes.search_candidates(self.model, term)
-        return self._candidates
+        term (asked once per query and term: the count it runs is not free)."""
+        if self._candidates is None or self._candidates[0] != term:
+            self._candidates = (term, indexes.search_candidates(self.model, term))
+        return self._candidates[1]
 
     def from_clause(
         self, sort: tuple[SortKey, ...] = (), where: Group | None = None, q: str = ""
@@ -263,33 +264,44 @@ class Compiler:
             self.params.append(spec.scope_value)
         return sql
 
-    def seek_terms_for(self, where: Group | None) -> list[str]:
-        """SQLite: for each field the top-level AND filters with a condition its index
-        can seek, the term pinning the index's leading "is it empty" column, so SQLite
-        can seek it (and count from the index alone). Each such condition already
-        implies the field is not empty: the terms change no result."""
+    def seekable(self, where: Group | None) -> list[tuple[str, list[Condition], str]]:
+        """SQLite: (field, its conditions, its index) for each top-level catalogued field
+        the AND of ``where`` filters with conditions an index can seek, and that has an
+        index (either direction), in the order the filter names them."""
         if self.sql.vendor != "sqlite" or where is None or where.kind != "and":
             return []
-        terms = []
-        for field in dict.fromkeys(
-            item.field
-            for item in where.items
-            if isinstance(item, Condition) and item.op in SEEK_OPS
-        ):
+        by_field: dict[str, list[Condition]] = {}  # a range is often two conditions
+        for item in where.items:
+            if isinstance(item, Condition) and item.op in SEEK_OPS:
+                by_field.setdefault(item.field, []).append(item)
+        found = []
+        for field, conditions in by_field.items():
             pk = self.field_pks.get(field)
             if pk is None or field == self.model.id_field:
                 continue
-            if indexes.sort_index(self.model, pk, False) or indexes.sort_index(
+            name = indexes.sort_index(self.model, pk, False) or indexes.sort_index(
                 self.model, pk, True
-            ):
-                terms.append(self._pinned(field))
-        return terms
+            )
+            if name is not None:
+                found.append((field, conditions, name))
+        return found
+
+    def seek_terms_for(self, where: Group | None) -> list[str]:
+        """SQLite: the pinning term (see ``_pinned``) for every seekable filtered field,
+        so SQLite can seek its index and count from it alone. Each such condition already
+        implies the field is not empty: the terms change no result."""
+        return [self._pinned(field) for field, _, _ in self.seekable(where)]
 
     def _pinned(self, field: str) -> str:
         """The term pinning a field index's leading "is it empty" column (SQLite)."""
+        probe = self._fork()
+        return f"(({probe.typed(probe.resolve(field, 'filter'))}) IS NULL) = 0"
+
+    def _fork(self) -> "Compiler":
+        """A copy that compiles into its own parameters (for side queries)."""
         probe = copy.copy(self)
         probe.params, probe.uses = [], []
-        return f"(({probe.typed(probe.resolve(field, 'filter'))}) IS NULL) = 0"
+        return probe
 
     def narrow_filter_index(self, where: Group | None, sort) -> tuple[str, str] | None:
         """SQLite: the index of a filtered field when the filter leaves few records, with
@@ -300,25 +312,11 @@ class Compiler:
         slow when few do (a 0.1 % range at 1M records read ~50,000 of them). One bounded
         probe through the filter's own index tells the two apart.
         """
-        if where is None or where.kind != "and":
-            return None
-        by_field: dict[str, list[Condition]] = {}  # a range is often two conditions
-        for item in where.items:
-            if isinstance(item, Condition) and item.op in SEEK_OPS:
-                by_field.setdefault(item.field, []).append(item)
-        for field, conditions in by_field.items():
-            pk = self.field_pks.get(field)
-            if pk is None or field in (sort[0].field, self.model.id_field):
+        for field, conditions, name in self.seekable(where):
+            if field == sort[0].field:
                 continue
-            name = indexes.sort_index(self.model, pk, False) or indexes.sort_index(
-                self.model, pk, True
-            )
-            if name is None:
-                continue
-            probe = copy.copy(self)
-            probe.params, probe.uses = [], []
+            probe = self._fork()
             condition = " AND ".join(probe.condition(c, "filter") for c in conditions)
-            # The index leads with "is it empty": pinning that lets SQLite seek the range.
             seek = self._pinned(field)
             with connection.cursor() as cur:
                 cur.execute(

@@ -48,8 +48,8 @@ CASES = {  # q -> ids, newest first
 }
 
 
-def _ids(api, model, q) -> list[str]:
-    resp = api.get(f"/api/models/{model.public_id}/records", {"q": q})
+def _ids(api, model, q, **params) -> list[str]:
+    resp = api.get(f"/api/models/{model.public_id}/records", {"q": q, **params})
     assert resp.status_code == 200, resp.content
     return [r["id"] for r in resp.json()["data"]]
 
@@ -61,10 +61,10 @@ def _plan(sql: str) -> str:
         return " ".join(str(row) for row in cur.fetchall())
 
 
-def _page_sql(api, model, q) -> str:
+def _page_sql(api, model, q, **params) -> str:
     """The records query the API ran for ``q`` (parameters interpolated)."""
     with CaptureQueriesContext(connection) as ctx:
-        _ids(api, model, q)
+        _ids(api, model, q, **params)
     return next(x["sql"] for x in ctx.captured_queries if "FROM gather_record r" in x["sql"])
 
 
@@ -189,18 +189,12 @@ def test_sqlite_rare_term_sorted_by_an_indexed_field_reads_candidates_not_the_so
     search_index_ensure(model_pk=orders.pk)
     sort_index = indexes.index_ensure(model_pk=orders.pk, field_name="amount", desc=True)
     monkeypatch.setattr(indexes, "SEARCH_RARE_LIMIT", 10)  # "plain" (38 records) is common
-    url = f"/api/models/{orders.public_id}/records"
-    with CaptureQueriesContext(connection) as ctx:
-        resp = api.get(url, {"q": "zyxwvut", "sort": "-amount"})
-    assert [r["id"] for r in resp.json()["data"]] == ["31", "7"]
-    sql = next(x["sql"] for x in ctx.captured_queries if "FROM gather_record r" in x["sql"])
+    assert _ids(api, orders, "zyxwvut", sort="-amount") == ["31", "7"]
+    sql = _page_sql(api, orders, "zyxwvut", sort="-amount")
     assert "MATCH" in sql and f"INDEXED BY {sort_index}" not in sql
     # a common term keeps walking the sort index and stops after a page
-    with CaptureQueriesContext(connection) as ctx:
-        resp = api.get(url, {"q": "plain", "sort": "-amount", "limit": 3})
-    assert [r["id"] for r in resp.json()["data"]] == ["39", "38", "37"]
-    sql = next(x["sql"] for x in ctx.captured_queries if "FROM gather_record r" in x["sql"])
-    assert f"INDEXED BY {sort_index}" in sql
+    assert _ids(api, orders, "plain", sort="-amount", limit=3) == ["39", "38", "37"]
+    assert f"INDEXED BY {sort_index}" in _page_sql(api, orders, "plain", sort="-amount", limit=3)
 
 
 @pytest.mark.django_db(transaction=True)
