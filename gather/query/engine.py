@@ -17,8 +17,8 @@ import orjson
 from django.db import connection
 
 from gather.core.errors import InvalidInput, NotFound
+from gather.records import catalogue
 from gather.records.fields import DATETIME_RE, NUMBER_RE
-from gather.records.models import Field
 from gather.records.selectors import record_out
 
 from . import indexes
@@ -51,9 +51,9 @@ class Compiler:
         self.model = model
         self.sql = _sql()
         self.joins = joins_for_model(model) if joins is None else joins
-        rows = Field.objects.filter(model=model).values_list("name", "type", "pk")
-        self.catalogue = {name: kind for name, kind, _ in rows}
-        self.field_pks = {name: pk for name, _, pk in rows}
+        fields = catalogue.current(model)
+        self.catalogue = fields.types
+        self.field_pks = fields.pks
         self.params: list = []
         self.uses: list[tuple[str, bool]] = []  # (top-level field, descending) worth indexing
         self.seek_terms: list[str] = []  # WHERE terms (no parameters) from from_clause

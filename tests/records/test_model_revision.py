@@ -5,7 +5,9 @@ process shows up at that process's next request, with no extra query per request
 import pytest
 from django.db import connection
 
+from gather.query.engine import record_query
 from gather.query.joins import JOIN_PROVIDERS, JoinSpec, joins_for_model
+from gather.query.spec import Condition, Group, QuerySpec, SortKey
 from gather.records import catalogue
 from gather.records.models import Field
 from gather.records.selectors import model_get
@@ -85,4 +87,36 @@ def test_hand_set_type_bumps_revision_and_other_processes_reload_types(team, ord
     catalogue.observe(fresh, [{"id": "3", "flag": True}])
     # The reloaded catalogue knows the type is hand-set: the value does not change it.
     assert Field.objects.get(model=orders, name="flag").type == "string"
-    assert catalogue._known[(fresh.pk, fresh.public_id)][0] == fresh.revision
+    assert catalogue._known[(fresh.pk, fresh.public_id)].revision == fresh.revision
+
+
+def test_catalogue_changes_bump_the_revision_only_when_something_changes(team, orders):
+    before = model_get(team=team, ref=orders.public_id).revision
+    record_upsert(team=team, model=orders, payload={"id": "1", "amount": 5})  # new field
+    after_new = model_get(team=team, ref=orders.public_id).revision
+    assert after_new == before + 1
+    record_upsert(team=team, model=orders, payload={"id": "2", "amount": 7})  # nothing new
+    assert model_get(team=team, ref=orders.public_id).revision == after_new
+    record_upsert(team=team, model=orders, payload={"id": "3", "amount": "n/a"})  # widens
+    assert model_get(team=team, ref=orders.public_id).revision == after_new + 1
+    assert Field.objects.get(model=orders, name="amount").type == "string"
+
+
+def test_queries_see_fields_and_types_another_process_wrote(team, orders):
+    record_upsert(team=team, model=orders, payload={"id": "1", "amount": 9})
+    seen = model_get(team=team, ref=orders.public_id)
+    stale = catalogue.current(seen)  # what this process holds for that revision
+    assert stale.types == {"id": "string", "amount": "number"}
+
+    # Another process: a record brings a new field and widens "amount" to text.
+    record_upsert(team=team, model=orders, payload={"id": "2", "amount": "75", "tier": "a"})
+    record_upsert(team=team, model=orders, payload={"id": "3", "amount": "1x"})
+    catalogue._known[(seen.pk, seen.public_id)] = stale  # this process was not told
+
+    fresh = model_get(team=team, ref=orders.public_id)
+    spec = QuerySpec(sort=(SortKey("amount"),))
+    # Sorted as text now ("1x" < "75" < "9"), and the new field is known to the compiler.
+    page = record_query(team=team, model=fresh, spec=spec)
+    assert [r["id"] for r in page["data"]] == ["3", "2", "1"]
+    tiers = QuerySpec(where=Group("and", (Condition("tier", "eq", "a"),)))
+    assert [r["id"] for r in record_query(team=team, model=fresh, spec=tiers)["data"]] == ["2"]

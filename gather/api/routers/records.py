@@ -43,6 +43,12 @@ def json_response(body: dict, status: int = 200) -> HttpResponse:
     return HttpResponse(orjson.dumps(body), status=status, content_type="application/json")
 
 
+def page_response(page: dict) -> HttpResponse:
+    """A RecordPage: ``total`` is null unless a count was asked for."""
+    page.setdefault("total", None)
+    return json_response(page)
+
+
 def media_type(request) -> str:
     return request.META.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
 
@@ -262,7 +268,9 @@ def list_records(request, model: str):
     """Records matching the filters, sorted, a keyset page at a time."""
     team = request.auth.team
     obj = selectors.model_get(team=team, ref=model)
-    return engine.record_query(team=team, model=obj, spec=spec_from_params(request.GET))
+    return page_response(
+        engine.record_query(team=team, model=obj, spec=spec_from_params(request.GET))
+    )
 
 
 @router.post(
@@ -277,7 +285,7 @@ def query_records(request, model: str):
     if media_type(request) not in JSON_TYPES:
         raise UnsupportedMediaType("Send the query as application/json.")
     body = parse_json(read_body(request, MAX_RECORD_BYTES))
-    return engine.record_query(team=team, model=obj, spec=spec_from_json(body))
+    return page_response(engine.record_query(team=team, model=obj, spec=spec_from_json(body)))
 
 
 @router.get("/{model}/records/{record_id}", response={200: RecordOut, **ERRORS})
