@@ -239,6 +239,16 @@ def main() -> None:
         "records": args.records,
         "queries": {},
     }
+    if not sql.sqlite:
+        # Counts read every matching row; whether those pages sit in PostgreSQL's own
+        # buffers or in the OS cache shows in the figures.
+        results["postgresql"] = {
+            "version": sql.run("SHOW server_version")[0][0],
+            "shared_buffers": sql.run("SHOW shared_buffers")[0][0],
+        }
+    # The floor under every API figure: an HTTP round trip whose only query is SELECT 1.
+    results["http_floor"] = timed(lambda: http.get("/healthz").raise_for_status(), args.runs)
+    print("http floor (GET /healthz)", results["http_floor"], flush=True)
     for name, (params, yard) in queries.items():
         ours, theirs = timed(api(params), args.runs), timed(yard, args.runs)
         results["queries"][name] = {
