@@ -121,6 +121,9 @@ def cmd_serve(args) -> int:
         workers=args.workers,
         blocking_threads=args.threads,
         respawn_failed_workers=True,
+        # A worker that has not stopped this long after SIGTERM is killed: shutdown is
+        # bounded even when a worker hangs in granian's own teardown (seen here, rarely).
+        workers_kill_timeout=args.graceful_timeout,
         log_level=LogLevels.warning,
     )
     try:
@@ -150,6 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--threads", type=int, default=2, help="request threads per process (default 2)"
+    )
+    serve.add_argument(
+        "--graceful-timeout",
+        type=int,
+        default=20,
+        help="seconds a web process gets to stop on shutdown before it is killed (default 20)",
     )
     serve.set_defaults(func=cmd_serve)
 

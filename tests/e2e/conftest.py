@@ -39,7 +39,7 @@ class Server:
         return self.log.read_text(errors="replace")
 
 
-def start_server(tmp_path: Path, extra_env: dict | None = None) -> Server:
+def start_server(tmp_path: Path, extra_env: dict | None = None, args: tuple = ()) -> Server:
     port = free_port()
     log = tmp_path / "server.log"
     env = {
@@ -53,7 +53,17 @@ def start_server(tmp_path: Path, extra_env: dict | None = None) -> Server:
     env.pop("GATHER_TEST_DB_NAME", None)
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gather.cli", "serve", "--port", str(port), "--workers", "2"],
+            [
+                sys.executable,
+                "-m",
+                "gather.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                "2",
+                *args,
+            ],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -1,0 +1,57 @@
+"""`gather serve` stops on SIGTERM, even when a web process cannot stop by itself."""
+
+import os
+import signal
+import time
+
+import httpx
+
+from tests.e2e.conftest import start_server
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:  # the parent's pid
+                found.append(int(entry))
+    return found
+
+
+def argv(pid: int) -> list[str]:
+    with open(f"/proc/{pid}/cmdline") as f:
+        return f.read().split("\0")
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_serve_exits_on_sigterm_and_kills_a_stuck_web_process(transactional_db, tmp_path):
+    server = start_server(tmp_path, args=("--graceful-timeout", "2"))
+    try:
+        for _ in range(20):
+            assert httpx.get(f"{server.base}/healthz", timeout=5).status_code == 200
+        web = [pid for pid in children(server.process.pid) if "worker" not in argv(pid)]
+        assert len(web) == 2, web  # --workers 2
+        os.kill(web[0], signal.SIGSTOP)  # this one cannot act on SIGTERM any more
+        started = time.monotonic()
+        os.killpg(server.process.pid, signal.SIGTERM)
+        server.process.wait(timeout=30)
+        took = time.monotonic() - started
+        assert not any(alive(pid) for pid in web), "a web process outlived gather serve"
+        # It waited for the stuck process (the grace period), then killed it.
+        assert took >= 1.5, took
+    finally:
+        if server.process.poll() is None:
+            os.killpg(server.process.pid, signal.SIGKILL)
+            server.process.wait(timeout=10)
