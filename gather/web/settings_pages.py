@@ -205,10 +205,12 @@ def members(request):
             "link": link,
             "members": account_selectors.team_members(team=team),
             "invites": account_selectors.invite_list(team=team),
-            "teams": account_selectors.teams_for_user(user=request.user),
             "section": "members",
         },
     )
+
+
+SWITCH_TARGETS = {"/views": "views", "/settings/team/models": "settings-models"}
 
 
 @login_required
@@ -221,7 +223,9 @@ def switch_team(request):
     if not any(t.pk == team_id for t in account_selectors.teams_for_user(user=request.user)):
         raise Http404("No such team.")
     request.session[SESSION_TEAM] = team_id
-    return redirect("settings-models")
+    # Back to the section the switch was made from (a page of one team's view or model
+    # would be another team's 404), never off the site.
+    return redirect(SWITCH_TARGETS.get(request.POST.get("next", ""), "settings-models"))
 
 
 @require_http_methods(["GET", "POST"])

@@ -143,3 +143,39 @@ def test_switch_team_only_to_own_teams(member, other_team):
     )
     assert member.post("/settings/team/switch", {"team": mine.pk}).status_code == 302
     assert b"Second" in member.get("/settings/team/members").content
+
+
+def test_top_bar_switches_team_from_any_page_and_stays_in_the_section(member, team):
+    from django.contrib.auth import get_user_model
+
+    from gather.accounts.models import Membership
+    from gather.views.services import view_create
+
+    # One team: its name, no switcher.
+    page = member.get("/views").content.decode()
+    assert 'action="/settings/team/switch"' not in page and team.name in page
+
+    second = make_team("Second")
+    Membership.objects.create(
+        team=second, user=get_user_model().objects.get(email="lead@example.com")
+    )
+    mine = make_model(team, name="Orders")
+    view_create(team=team, model=mine, name="Big orders")
+    page = member.get("/views").content.decode()
+    switcher = re.search(r"<form[^>]*team-switch.*?</form>", page, re.S).group(0)
+    assert f'<option value="{team.pk}" selected>' in switcher
+    assert f'<option value="{second.pk}" >Second</option>' in switcher
+    assert 'name="next" value="/views"' in switcher
+    assert "Big orders" in page
+
+    resp = member.post("/settings/team/switch", {"team": second.pk, "next": "/views"})
+    assert resp.status_code == 302 and resp["Location"] == "/views"
+    page = member.get("/views").content.decode()
+    assert "Big orders" not in page  # the second team's views
+    assert f'<option value="{second.pk}" selected>' in page
+
+    # Anything else as "next" lands on the models page, never elsewhere.
+    resp = member.post("/settings/team/switch", {"team": team.pk, "next": "https://evil.test/"})
+    assert resp["Location"] == "/settings/team/models"
+    settings_page = member.get("/settings/team/members").content.decode()
+    assert 'name="next" value="/settings/team/models"' in settings_page
