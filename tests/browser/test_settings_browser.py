@@ -138,7 +138,9 @@ def test_used_invite_link_is_refused(browser, browser_page, live_server, signer)
     other.wait_for_url(link)
     other.click("button:has-text('Join Hooli')")
     other.wait_for_url("**/settings/team/models")
-    assert other.locator(".topbar .team").inner_text() == "Hooli"
+    # Two teams now: the top bar's switcher shows the one just joined.
+    switcher = other.locator(".topbar select[name=team]")
+    assert switcher.evaluate("s => s.selectedOptions[0].textContent") == "Hooli"
     other.goto(link)
     assert "does not work" in other.content()
     other.context.close()
