@@ -212,8 +212,13 @@ def test_view_export_csv_streams_every_page_in_order(api, team, orders):
     assert rows[-1] == ["r00000", "0"]
     # the same export in keyset pages of 500: three pages, no row lost or repeated
     spec = query_spec(filter=[], sort=[{"field": "n", "dir": "desc"}], q=None)
-    lines = list(view_csv(team=team, model=orders, spec=spec, columns=["id", "n"], batch=500))
-    assert lines == ["id,n\r\n"] + [f"r{i:05d},{i}\r\n" for i in range(1204, -1, -1)]
+    pieces = list(
+        view_csv(team=team, model=orders, spec=spec, columns=["id", "n"], batch=500, chunk=1000)
+    )
+    expected = "id,n\r\n" + "".join(f"r{i:05d},{i}\r\n" for i in range(1204, -1, -1))
+    assert "".join(pieces) == expected
+    # handed out in pieces of at least 1,000 characters (the last one: what is left)
+    assert len(pieces) > 10 and all(1000 <= len(p) < 1000 + 20 for p in pieces[:-1])
 
 
 ENDPOINTS = [
