@@ -447,7 +447,8 @@ def _page(model, spec: QuerySpec, limit: int, joins=None) -> dict:
     c = Compiler(model, joins)
     sort = spec.sort
     sort_exprs = [c.sort_expr(k) for k in sort]  # validates before any SQL runs
-    select = ["r.id", "r.key", c.sql.data("r.data"), "r.created_at", "r.updated_at"]
+    select = ["r.id", "r.key", c.sql.data("r.data")]
+    select += [c.sql.stamp("r.created_at"), c.sql.stamp("r.updated_at")]
     select += [c.sql.data(f"j{i}.{s.data_column}") for i, s in enumerate(c.joins)]
     select += sort_exprs
     from_sql = c.from_clause(sort, spec.where, spec.q or "")
@@ -489,7 +490,7 @@ def _page(model, spec: QuerySpec, limit: int, joins=None) -> dict:
     data = []
     for row in rows:
         joined = {spec.name: _json(row[5 + i]) for i, spec in enumerate(c.joins)}
-        data.append(record_out(row[1], _json(row[2]), _aware(row[3]), _aware(row[4]), joined))
+        data.append(record_out(row[1], _json(row[2]), _iso(row[3]), _iso(row[4]), joined))
     next_cursor = None
     if more and rows:
         last = rows[-1]
@@ -547,6 +548,16 @@ def _json(value):
     if isinstance(value, str | bytes):
         return orjson.loads(value)
     return value
+
+
+def _iso(text: str) -> str:
+    """A timestamp read as UTC text ("YYYY-MM-DD HH:MM:SS[.ffffff]" as SQLite stores it,
+    "YYYY-MM-DDTHH:MM:SS.ffffff" from PostgreSQL's to_char) in the API's RFC 3339 form,
+    exactly as ``datetime.isoformat`` writes it (no fraction when it is zero), plus "Z"."""
+    if len(text) in (19, 26) and text[10] in " T":
+        text = f"{text[:10]}T{text[11:]}"
+        return (text[:-7] if text.endswith(".000000") else text) + "Z"
+    return _aware(text).isoformat().replace("+00:00", "Z")  # any other form: parse it
 
 
 def _aware(value):

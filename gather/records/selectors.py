@@ -60,11 +60,16 @@ def model_fields(*, model: DataModel) -> list[Field]:
 
 
 def record_out(key, data, created_at, updated_at, joined: dict) -> dict:
+    """A record as the API shows it; timestamps as aware datetimes or as RFC 3339 text."""
     out = {"id": key, "data": data}
     out.update(joined)
-    out["created_at"] = created_at.isoformat().replace("+00:00", "Z")
-    out["updated_at"] = updated_at.isoformat().replace("+00:00", "Z")
+    out["created_at"] = _rfc3339(created_at)
+    out["updated_at"] = _rfc3339(updated_at)
     return out
+
+
+def _rfc3339(value) -> str:
+    return value if type(value) is str else value.isoformat().replace("+00:00", "Z")
 
 
 def record_get(*, team: Team, model: DataModel, key: str) -> dict:

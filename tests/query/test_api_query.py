@@ -117,3 +117,23 @@ def test_record_list_hostile_field_names_are_data(api, orders):
 def test_record_list_other_team_gets_404(other_api, loaded):
     assert other_api.get(loaded).status_code == 404
     assert other_api.post(loaded + "/query", json={}).status_code == 404
+
+
+def test_list_timestamps_read_exactly_as_the_single_record_shows_them(api, loaded, orders):
+    from datetime import UTC, datetime
+
+    from gather.records.models import Record
+
+    # One record stamped on a whole second (isoformat then has no fraction), one with a
+    # fraction ending in zeros.
+    Record.objects.filter(model=orders, key="2").update(
+        created_at=datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC),
+        updated_at=datetime(2026, 3, 1, 12, 0, 5, 120000, tzinfo=UTC),
+    )
+    listed = {r["id"]: r for r in api.get(loaded).json()["data"]}
+    assert listed["2"]["created_at"] == "2026-03-01T12:00:00Z"
+    assert listed["2"]["updated_at"] == "2026-03-01T12:00:05.120000Z"
+    for key, row in listed.items():
+        one = api.get(f"{loaded}/{key}").json()
+        assert (row["created_at"], row["updated_at"]) == (one["created_at"], one["updated_at"])
+        datetime.fromisoformat(row["created_at"].replace("Z", "+00:00"))  # RFC 3339
