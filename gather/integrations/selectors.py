@@ -4,6 +4,7 @@ from django.conf import settings
 
 from gather.accounts.models import Team
 from gather.core.errors import NotFound
+from gather.core.timestamps import rfc3339
 from gather.records.models import DataModel
 
 from . import registry
@@ -33,10 +34,6 @@ def task_get(*, team: Team, integration: Integration, ref: str) -> IntegrationTa
     return task
 
 
-def _iso(dt):
-    return dt.isoformat().replace("+00:00", "Z") if dt else None
-
-
 def task_out(task: IntegrationTask) -> dict:
     task_type = registry.task_type(task.type)
     model = None
@@ -51,10 +48,10 @@ def task_out(task: IntegrationTask) -> dict:
         "model": {"id": model["public_id"], "name": model["name"]} if model else None,
         "status": task.status,
         "progress": progress,
-        "last_synced_at": _iso(task.last_synced_at),
+        "last_synced_at": rfc3339(task.last_synced_at),
         "error": task.error or None,
         "keep_current": task_type.describe(task) if task_type else {},
-        "created_at": _iso(task.created_at),
+        "created_at": rfc3339(task.created_at),
     }
     return out
 
@@ -70,7 +67,7 @@ def integration_out(integration: Integration, *, with_tasks: bool = True) -> dic
         "account": integration.account or None,
         "webhook_url": settings.PUBLIC_URL + path,
         "has_webhook_secret": bool(integration.webhook_secret_encrypted),
-        "created_at": _iso(integration.created_at),
+        "created_at": rfc3339(integration.created_at),
     }
     if with_tasks:
         tasks = list(integration.tasks.order_by("id"))

@@ -490,7 +490,7 @@ def _page(model, spec: QuerySpec, limit: int, joins=None) -> dict:
     data = []
     for row in rows:
         joined = {spec.name: _json(row[5 + i]) for i, spec in enumerate(c.joins)}
-        data.append(record_out(row[1], _json(row[2]), _iso(row[3]), _iso(row[4]), joined))
+        data.append(record_out(row[1], _json(row[2]), row[3], row[4], joined))
     next_cursor = None
     if more and rows:
         last = rows[-1]
@@ -547,28 +547,6 @@ def _json(value):
         return None
     if isinstance(value, str | bytes):
         return orjson.loads(value)
-    return value
-
-
-def _iso(text: str) -> str:
-    """A timestamp read as UTC text ("YYYY-MM-DD HH:MM:SS[.ffffff]" as SQLite stores it,
-    "YYYY-MM-DDTHH:MM:SS.ffffff" from PostgreSQL's to_char) in the API's RFC 3339 form,
-    exactly as ``datetime.isoformat`` writes it (no fraction when it is zero), plus "Z"."""
-    if len(text) in (19, 26) and text[10] in " T":
-        text = f"{text[:10]}T{text[11:]}"
-        return (text[:-7] if text.endswith(".000000") else text) + "Z"
-    return _aware(text).isoformat().replace("+00:00", "Z")  # any other form: parse it
-
-
-def _aware(value):
-    if isinstance(value, str):
-        from gather.records.dialects.sqlite import _parse
-
-        return _parse(value)
-    if value.tzinfo is None:
-        from datetime import UTC
-
-        return value.replace(tzinfo=UTC)
     return value
 
 

@@ -105,7 +105,7 @@ class PostgresSql:
         return f"{src}::text"
 
     def stamp(self, column: str) -> str:
-        # A timestamp as text in UTC, cheaper to read than a datetime (see engine._iso).
+        # A timestamp as text in UTC, cheaper to read than a datetime (see gather.core.timestamps).
         return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"
 
     def join_key(self, src: str, field: str) -> str:

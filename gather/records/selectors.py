@@ -9,6 +9,7 @@ from gather.accounts.models import Team
 from gather.core.db import hot_cursor
 from gather.core.errors import InvalidInput, NotFound
 from gather.core.models import from_row
+from gather.core.timestamps import rfc3339
 from gather.query.joins import joined_values, joins_for_model
 
 from .models import DataModel, Field, Record
@@ -24,6 +25,7 @@ _MODEL_GET = (
     f"SELECT {', '.join(_MODEL_COLUMNS)} FROM gather_model"
     " WHERE team_id = %s AND (public_id = %s OR slug = %s)"
 )
+_PUBLIC_ID = _MODEL_COLUMNS.index("public_id")
 
 
 def model_get(*, team: Team, ref: str) -> DataModel:
@@ -33,8 +35,7 @@ def model_get(*, team: Team, ref: str) -> DataModel:
     with hot_cursor() as cur:
         cur.execute(_MODEL_GET, [team.pk, ref, ref])
         rows = cur.fetchall()
-    public_id = _MODEL_COLUMNS.index("public_id")
-    rows.sort(key=lambda row: row[public_id] != ref)
+    rows.sort(key=lambda row: row[_PUBLIC_ID] != ref)
     if not rows:
         raise NotFound(f"No model {ref!r} in this team.", code="model_not_found")
     return from_row(DataModel, _MODEL_COLUMNS, rows[0])
@@ -60,16 +61,12 @@ def model_fields(*, model: DataModel) -> list[Field]:
 
 
 def record_out(key, data, created_at, updated_at, joined: dict) -> dict:
-    """A record as the API shows it; timestamps as aware datetimes or as RFC 3339 text."""
+    """A record as the API shows it; timestamps as datetimes or as UTC text (rfc3339)."""
     out = {"id": key, "data": data}
     out.update(joined)
-    out["created_at"] = _rfc3339(created_at)
-    out["updated_at"] = _rfc3339(updated_at)
+    out["created_at"] = rfc3339(created_at)
+    out["updated_at"] = rfc3339(updated_at)
     return out
-
-
-def _rfc3339(value) -> str:
-    return value if type(value) is str else value.isoformat().replace("+00:00", "Z")
 
 
 def record_get(*, team: Team, model: DataModel, key: str) -> dict:

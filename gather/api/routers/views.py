@@ -8,6 +8,7 @@ from pydantic import ConfigDict, Field
 
 from gather.api.routers.records import LIST_PARAMETERS
 from gather.api.schemas import ERRORS, ErrorOut, RecordPage
+from gather.core.timestamps import rfc3339
 from gather.query.spec import spec_from_params
 from gather.records import selectors as records
 from gather.views import selectors, services
@@ -57,10 +58,6 @@ class ViewList(Schema):
     data: list[ViewOut]
 
 
-def _ts(value) -> str:
-    return value.isoformat().replace("+00:00", "Z")
-
-
 def view_out(view) -> dict:
     return {
         "id": view.public_id,
@@ -70,8 +67,8 @@ def view_out(view) -> dict:
         "sort": view.sort,
         "q": view.q or None,
         "columns": view.columns,
-        "created_at": _ts(view.created_at),
-        "updated_at": _ts(view.updated_at),
+        "created_at": rfc3339(view.created_at),
+        "updated_at": rfc3339(view.updated_at),
     }
 
 
