@@ -54,6 +54,16 @@ class QuerySpec:
     given: frozenset = field(default=frozenset(), compare=False)  # which keys were given
 
 
+def no_nul(text: str, where: str, code: str | None = None) -> str:
+    """Text as given, unless it holds NUL, which PostgreSQL text cannot hold (no stored
+    value can contain it, so no query needs it)."""
+    if "\x00" in text:
+        raise InvalidInput(
+            f"{where} cannot contain the NUL character (\\u0000).", field=where, code=code
+        )
+    return text
+
+
 def _condition(path, op, value, where: str) -> Condition:
     if not isinstance(path, str) or not path:
         raise InvalidInput("A filter needs a field.", field=where)
@@ -61,6 +71,9 @@ def _condition(path, op, value, where: str) -> Condition:
         raise InvalidInput(
             f"Unknown operator {op!r} for {path!r}; use one of {', '.join(OPS)}.", field=where
         )
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, str):
+            no_nul(item, where)
     return Condition(path, op, value)
 
 
@@ -122,11 +135,11 @@ def spec_from_params(params) -> QuerySpec:
         elif key == "sort":
             kwargs["sort"] = parse_sort(",".join(values))
         elif key == "q":
-            kwargs["q"] = values[-1] or None
+            kwargs["q"] = no_nul(values[-1], "q") or None
         elif key == "limit":
             kwargs["limit"] = _limit(values[-1])
         elif key == "cursor":
-            kwargs["cursor"] = values[-1] or None
+            kwargs["cursor"] = no_nul(values[-1], "cursor", "invalid_cursor") or None
         elif key == "count":
             kwargs["count"] = _bool(values[-1], "count")
     if len(conditions) > MAX_CONDITIONS:
@@ -219,13 +232,13 @@ def spec_from_json(body) -> QuerySpec:
     if body.get("q") is not None:
         if not isinstance(body["q"], str):
             raise InvalidInput("q must be text.", field="q")
-        kwargs["q"] = body["q"] or None
+        kwargs["q"] = no_nul(body["q"], "q") or None
     if body.get("limit") is not None:
         kwargs["limit"] = _limit(body["limit"])
     if body.get("cursor") is not None:
         if not isinstance(body["cursor"], str):
             raise InvalidInput("cursor must be text.", field="cursor")
-        kwargs["cursor"] = body["cursor"] or None
+        kwargs["cursor"] = no_nul(body["cursor"], "cursor", "invalid_cursor") or None
     if body.get("count") is not None:
         kwargs["count"] = _bool(body["count"], "count")
     return QuerySpec(**kwargs, given=frozenset(kwargs))

@@ -21,6 +21,8 @@ def _clean_name(name) -> str:
     if not isinstance(name, str) or not name.strip():
         raise InvalidInput("A view needs a name.", field="name")
     name = name.strip()
+    if "\x00" in name:
+        raise InvalidInput("View names cannot contain the NUL character.", field="name")
     if len(name) > MAX_NAME:
         raise InvalidInput(f"View names are at most {MAX_NAME} characters.", field="name")
     return name
