@@ -2,6 +2,7 @@
 
 import json
 import math
+from urllib.parse import parse_qsl
 
 import orjson
 
@@ -79,6 +80,23 @@ def parse_form(items: list[tuple[str, str]]) -> dict:
                 raise InvalidInput(f"Form field {name!r} mixes a list and an object.", field=name)
             node = child
     return result
+
+
+def parse_form_body(body: bytes) -> dict:
+    """A form-encoded body as a record payload; bracket keys nest (see ``parse_form``).
+
+    Names and values must be UTF-8 after percent-decoding (``%ff%fe`` is refused, as raw
+    invalid UTF-8 is), so nothing is stored as replacement characters.
+    """
+    try:
+        pairs = parse_qsl(
+            body.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict"
+        )
+    except UnicodeDecodeError:
+        raise InvalidInput(
+            "Form bodies must be UTF-8, after percent-decoding too (e.g. %C3%A9 for é)."
+        ) from None
+    return parse_form(pairs)
 
 
 _SCALARS = (int, bool, type(None))

@@ -1,0 +1,40 @@
+"""Bad input from issue 9: each answers the contract's error, stores nothing wrong, never 500s."""
+
+from gather.records.models import Record
+
+
+def records_url(model):
+    return f"/api/models/{model.public_id}/records"
+
+
+def assert_error(resp, status, code=None, field=None):
+    assert resp.status_code == status, resp.content
+    error = resp.json()["error"]
+    assert error["message"]
+    if code:
+        assert error["code"] == code
+    if field:
+        assert error["field"] == field
+    return error
+
+
+# -- form bodies that are not UTF-8 after percent-decoding (issue 9 item 27) ---------------
+
+
+def test_form_percent_encoded_invalid_utf8_is_400(api, orders):
+    resp = api.post(records_url(orders), data="id=1&name=%ff%fe")
+    error = assert_error(resp, 400, "invalid")
+    assert "UTF-8" in error["message"]
+    assert not Record.objects.filter(model=orders).exists()
+
+
+def test_form_percent_encoded_invalid_utf8_in_a_name_is_400(api, orders):
+    resp = api.post(records_url(orders), data="id=1&%ff=x")
+    assert_error(resp, 400, "invalid")
+    assert not Record.objects.filter(model=orders).exists()
+
+
+def test_form_percent_encoded_utf8_is_stored(api, orders):
+    resp = api.post(records_url(orders), data="id=1&name=%C3%A9t%C3%A9+%E2%82%AC")
+    assert resp.status_code == 201, resp.content
+    assert resp.json()["data"]["name"] == "été €"
