@@ -6,7 +6,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from gather.core.errors import InvalidInput
+from gather.core.errors import InvalidInput, UnsupportedMediaType
 
 MAX_DEPTH = 32
 
@@ -82,12 +82,27 @@ def parse_form(items: list[tuple[str, str]]) -> dict:
     return result
 
 
+def looks_like_json(body: bytes) -> bool:
+    """A JSON object or array: ``{…}`` or ``[…]`` around the whole body. Form field names
+    never start with ``[``, and one spelled ``{…}`` with a value ending in ``}`` is far
+    less likely than a JSON body sent with the wrong label."""
+    text = body.strip()
+    return len(text) >= 2 and (text[:1], text[-1:]) in ((b"{", b"}"), (b"[", b"]"))
+
+
 def parse_form_body(body: bytes) -> dict:
     """A form-encoded body as a record payload; bracket keys nest (see ``parse_form``).
 
     Names and values must be UTF-8 after percent-decoding (``%ff%fe`` is refused, as raw
-    invalid UTF-8 is), so nothing is stored as replacement characters.
+    invalid UTF-8 is), so nothing is stored as replacement characters. A body that looks
+    like JSON (``curl -d '{"id": 1}'`` labels it form-encoded) is refused with a hint
+    rather than stored as one field named after the whole body.
     """
+    if looks_like_json(body):
+        raise UnsupportedMediaType(
+            "The body looks like JSON but is labelled application/x-www-form-urlencoded"
+            " (curl -d does that): send it with the header 'Content-Type: application/json'."
+        )
     try:
         pairs = parse_qsl(
             body.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict"

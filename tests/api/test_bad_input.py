@@ -38,3 +38,19 @@ def test_form_percent_encoded_utf8_is_stored(api, orders):
     resp = api.post(records_url(orders), data="id=1&name=%C3%A9t%C3%A9+%E2%82%AC")
     assert resp.status_code == 201, resp.content
     assert resp.json()["data"]["name"] == "été €"
+
+
+# -- JSON labelled form-encoded, as `curl -d '{"id": 1}'` sends it (issue 9 item 10) --------
+
+
+def test_json_body_labelled_form_encoded_is_415_with_a_hint(api, orders):
+    for body in ('{"id": 1}', ' [{"id": 1}]\n', '{"id": 1, "note": "a=b&c"}'):
+        resp = api.post(records_url(orders), data=body)
+        error = assert_error(resp, 415, "unsupported_media_type")
+        assert "Content-Type: application/json" in error["message"]
+    assert not Record.objects.filter(model=orders).exists()
+
+
+def test_the_same_json_body_labelled_json_is_stored(api, orders):
+    resp = api.post(records_url(orders), data='{"id": 1}', content_type="application/json")
+    assert resp.status_code == 201, resp.content
