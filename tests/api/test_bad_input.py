@@ -54,3 +54,34 @@ def test_json_body_labelled_form_encoded_is_415_with_a_hint(api, orders):
 def test_the_same_json_body_labelled_json_is_stored(api, orders):
     resp = api.post(records_url(orders), data='{"id": 1}', content_type="application/json")
     assert resp.status_code == 201, resp.content
+
+
+# -- models from form-encoded input; the type as the app shows it (issue 9 item 15) --------
+
+
+def test_model_create_accepts_form_encoded_input(api):
+    resp = api.post("/api/models", data="name=Orders&type=Custom&id_field=order_id")
+    assert resp.status_code == 201, resp.content
+    body = resp.json()
+    assert (body["name"], body["type"], body["id_field"]) == ("Orders", "custom", "order_id")
+    assert api.get(f"/api/models/{body['id']}").json()["type"] == "custom"
+
+
+def test_model_create_type_is_case_insensitive(api):
+    for type_ in ("Custom", "CUSTOM", " custom "):
+        resp = api.post("/api/models", json={"name": f"Orders {type_}", "type": type_})
+        assert resp.status_code == 201, resp.content
+        assert resp.json()["type"] == "custom"
+    assert_error(api.post("/api/models", json={"name": "X", "type": "Stripe"}), 422, field="type")
+
+
+def test_model_create_form_errors_use_the_contract(api):
+    assert_error(api.post("/api/models", data="type=custom"), 422, "validation_failed", "name")
+    assert_error(api.post("/api/models", data="name=%ff"), 400, "invalid")
+    assert_error(api.post("/api/models", data='{"name": "Orders"}'), 415)
+
+
+def test_model_create_form_encoded_is_in_the_openapi_document(api):
+    doc = api.get("/api/openapi.json").json()
+    content = doc["paths"]["/api/models"]["post"]["requestBody"]["content"]
+    assert {"application/json", "application/x-www-form-urlencoded"} <= set(content)
