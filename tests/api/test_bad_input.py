@@ -85,3 +85,80 @@ def test_model_create_form_encoded_is_in_the_openapi_document(api):
     doc = api.get("/api/openapi.json").json()
     content = doc["paths"]["/api/models"]["post"]["requestBody"]["content"]
     assert {"application/json", "application/x-www-form-urlencoded"} <= set(content)
+
+
+# -- a lone surrogate anywhere in JSON (issue 9 item 17) -----------------------------------
+
+LONE = "\\ud800"  # the JSON escape of a lone (unpaired) surrogate, as text in the body
+
+
+def post_json_text(api, url, text: str):
+    return api.post(url, data=text.encode(), content_type="application/json")
+
+
+def test_lone_surrogate_in_a_record_is_400_naming_the_field(api, orders):
+    url = records_url(orders)
+    for text, field in (
+        (f'{{"id": "1", "name": "{LONE}"}}', "name"),
+        (f'{{"id": "1", "meta": {{"tags": ["ok", "a{LONE}b"]}}}}', "meta.tags.1"),
+    ):
+        error = assert_error(post_json_text(api, url, text), 400, "invalid_text", field)
+        assert "surrogate" in error["message"]
+    assert_error(post_json_text(api, url, f'{{"id": "1", "k{LONE}": 1}}'), 400, "invalid_text")
+    assert_error(post_json_text(api, url, f'{{"id": "{LONE}"}}'), 400, "invalid_text", "id")
+    assert not Record.objects.filter(model=orders).exists()
+
+
+def test_surrogate_pairs_are_fine(api, orders):
+    resp = post_json_text(api, records_url(orders), '{"id": "1", "emoji": "\\ud83d\\ude00"}')
+    assert resp.status_code == 201, resp.content
+    assert resp.json()["data"]["emoji"] == "\U0001f600"
+
+
+def test_lone_surrogate_in_a_batch_fails_that_item_only(api, orders):
+    url = f"{records_url(orders)}/batch"
+    text = f'[{{"id": "1"}}, {{"id": "2", "name": "{LONE}"}}, {{"id": "3", "n": 1}}]'
+    resp = post_json_text(api, url, text)
+    assert resp.status_code == 200, resp.content
+    body = resp.json()
+    assert (body["created"], body["failed"]) == (2, 1)
+    assert body["results"][1]["status"] == 400
+    assert body["results"][1]["error"]["code"] == "invalid_text"
+    assert body["results"][1]["error"]["field"] == "name"
+    assert set(Record.objects.filter(model=orders).values_list("key", flat=True)) == {"1", "3"}
+
+
+def test_lone_surrogate_in_an_ndjson_line_fails_that_line_only(api, orders):
+    url = f"{records_url(orders)}/batch"
+    text = f'{{"id": "1"}}\n{{"id": "2", "name": "{LONE}"}}\n{{"id": "3"}}\n'
+    resp = api.post(url, data=text.encode(), content_type="application/x-ndjson")
+    assert resp.status_code == 200, resp.content
+    body = resp.json()
+    assert [r["status"] for r in body["results"]] == [201, 400, 201]
+    assert body["results"][1]["error"]["code"] == "invalid_text"
+    assert set(Record.objects.filter(model=orders).values_list("key", flat=True)) == {"1", "3"}
+
+
+def test_lone_surrogate_in_model_and_view_names_is_400(api, orders):
+    assert_error(post_json_text(api, "/api/models", f'{{"name": "O{LONE}"}}'), 400, "invalid_text")
+    resp = api.client.patch(
+        f"/api/models/{orders.public_id}",
+        f'{{"name": "O{LONE}"}}'.encode(),
+        content_type="application/json",
+        headers={"authorization": f"Token {api.key}"},
+    )
+    assert_error(resp, 400, "invalid_text", "name")
+    view = f'{{"name": "V{LONE}", "model": "{orders.public_id}"}}'
+    assert_error(post_json_text(api, "/api/views", view), 400, "invalid_text", "name")
+    orders.refresh_from_db()
+    assert orders.name == "Orders"
+
+
+def test_lone_surrogate_in_a_filter_or_q_is_400(api, orders):
+    api.post(records_url(orders), json={"id": "1", "status": "paid"})
+    url = f"{records_url(orders)}/query"
+    text = f'{{"filter": [{{"field": "status", "op": "eq", "value": "{LONE}"}}]}}'
+    assert_error(post_json_text(api, url, text), 400, "invalid_text", "filter.0.value")
+    assert_error(post_json_text(api, url, f'{{"q": "{LONE}"}}'), 400, "invalid_text", "q")
+    view = f'{{"name": "V", "model": "{orders.public_id}", "q": "{LONE}"}}'
+    assert_error(post_json_text(api, "/api/views", view), 400, "invalid_text", "q")

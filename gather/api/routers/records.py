@@ -9,7 +9,7 @@ from gather.core.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaTy
 from gather.query import engine
 from gather.query.spec import spec_from_json, spec_from_params
 from gather.records import selectors, services
-from gather.records.payload import parse_form, parse_form_body, parse_json
+from gather.records.payload import parse_form, parse_form_body, parse_json, parse_json_items
 
 router = Router(tags=["Records"])
 
@@ -224,10 +224,7 @@ def batch_items(request) -> list:
                 break
         return items
     if kind in JSON_TYPES or kind.endswith("+json"):
-        items = parse_json(body)
-        if not isinstance(items, list):
-            raise InvalidInput("A batch is a JSON array of records (or NDJSON).")
-        return items
+        return parse_json_items(body)
     raise UnsupportedMediaType(
         "Send batches as application/json (an array) or application/x-ndjson"
         f" (got {kind or 'no Content-Type'})."
