@@ -247,11 +247,18 @@ def invite_accept(request, token: str):
         return render(request, "settings/invite.html", {"invite": invite})
     form = SignupForm(request.POST or None, initial={"email": invite.email}, invite=True)
     if request.method == "POST" and form.is_valid():
-        user = account_services.user_create(
-            email=form.cleaned_data["email"], password=form.cleaned_data["password"]
-        )
+        try:
+            user, team = account_services.invite_signup(
+                token=token,
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password"],
+            )
+        except NotFound:
+            return render(request, "settings/invite.html", {"invalid": True}, status=404)
+        except GatherError as exc:
+            _apply_error(form, exc)
+            return render(request, "settings/invite.html", {"invite": invite, "form": form})
         login(request, user)
-        team = account_services.invite_accept(token=token, user=user)
         request.session[SESSION_TEAM] = team.pk
         messages.success(request, f"Welcome to Gather. You joined {team.name}.")
         return redirect("settings-models")
