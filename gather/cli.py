@@ -92,6 +92,8 @@ def cmd_serve(args) -> int:
     from granian.constants import Interfaces
     from granian.log import LogLevels
 
+    from gather.core.process_signals import stop_signals_wake_main_thread
+
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
 
@@ -113,8 +115,10 @@ def cmd_serve(args) -> int:
         print(f"  Sign in at {base}/login", flush=True)
     print(f"  API docs: {base}/api/docs · data in {settings.GATHER_HOME}", flush=True)
 
+    # The main process waits for signals the way its web processes do: same remedy.
+    stop_signals_wake_main_thread()
     server = Granian(
-        "gather.wsgi:application",
+        "gather.web_process:application",
         address=args.host,
         port=args.port,
         interface=Interfaces.WSGI,
