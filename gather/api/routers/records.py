@@ -1,7 +1,5 @@
 """/api/models/{model}/records: upsert, retrieve, delete and list records."""
 
-from urllib.parse import parse_qsl
-
 import orjson
 from django.http import HttpResponse
 from ninja import Path, Router, Status
@@ -11,7 +9,7 @@ from gather.core.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaTy
 from gather.query import engine
 from gather.query.spec import spec_from_json, spec_from_params
 from gather.records import selectors, services
-from gather.records.payload import parse_form, parse_json
+from gather.records.payload import parse_form, parse_form_body, parse_json, parse_json_items
 
 router = Router(tags=["Records"])
 
@@ -73,11 +71,7 @@ def record_payload(request):
         if kind == "multipart/form-data":
             items = list(request.POST.lists())
             return parse_form([(k, v) for k, values in items for v in values])
-        try:
-            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
-        except UnicodeDecodeError:
-            raise InvalidInput("Form bodies must be UTF-8.") from None
-        return parse_form(pairs)
+        return parse_form_body(body)
     raise UnsupportedMediaType(
         "Send records as application/json or application/x-www-form-urlencoded"
         f" (got {kind or 'no Content-Type'})."
@@ -230,10 +224,7 @@ def batch_items(request) -> list:
                 break
         return items
     if kind in JSON_TYPES or kind.endswith("+json"):
-        items = parse_json(body)
-        if not isinstance(items, list):
-            raise InvalidInput("A batch is a JSON array of records (or NDJSON).")
-        return items
+        return parse_json_items(body)
     raise UnsupportedMediaType(
         "Send batches as application/json (an array) or application/x-ndjson"
         f" (got {kind or 'no Content-Type'})."
