@@ -206,6 +206,9 @@ def sort_from_json(items) -> tuple[SortKey, ...]:
     for i, item in enumerate(items):
         if not isinstance(item, dict) or not isinstance(item.get("field"), str):
             raise InvalidInput("Each sort item needs a field.", field=f"sort[{i}]")
+        if set(item) - {"field", "dir"}:
+            unknown = ", ".join(sorted(set(item) - {"field", "dir"}))
+            raise InvalidInput(f"Unknown keys in a sort item: {unknown}.", field=f"sort[{i}]")
         direction = item.get("dir", "asc")
         if direction not in ("asc", "desc"):
             raise InvalidInput("dir must be 'asc' or 'desc'.", field=f"sort[{i}].dir")
@@ -216,11 +219,10 @@ def sort_from_json(items) -> tuple[SortKey, ...]:
 
 
 def spec_from_json(body) -> QuerySpec:
-    """From a JSON object: {"filter", "sort", "q", "limit", "cursor", "count"}."""
-    if body is None:
-        body = {}
+    """From a JSON object: {"filter", "sort", "q", "limit", "cursor", "count"}; a key
+    that is null counts as not given."""
     if not isinstance(body, dict):
-        raise InvalidInput("The query must be a JSON object.")
+        raise InvalidInput("The query must be a JSON object (`{}` for every record).")
     unknown = set(body) - {"filter", "sort", "q", "limit", "cursor", "count"}
     if unknown:
         raise InvalidInput(f"Unknown query keys: {', '.join(sorted(unknown))}.", field=min(unknown))
@@ -234,13 +236,17 @@ def spec_from_json(body) -> QuerySpec:
             raise InvalidInput("q must be text.", field="q")
         kwargs["q"] = no_nul(body["q"], "q") or None
     if body.get("limit") is not None:
+        if type(body["limit"]) is not int:
+            raise InvalidInput("limit must be a whole number.", field="limit")
         kwargs["limit"] = _limit(body["limit"])
     if body.get("cursor") is not None:
         if not isinstance(body["cursor"], str):
             raise InvalidInput("cursor must be text.", field="cursor")
         kwargs["cursor"] = no_nul(body["cursor"], "cursor", "invalid_cursor") or None
     if body.get("count") is not None:
-        kwargs["count"] = _bool(body["count"], "count")
+        if not isinstance(body["count"], bool):
+            raise InvalidInput("count must be true or false.", field="count")
+        kwargs["count"] = body["count"]
     return QuerySpec(**kwargs, given=frozenset(kwargs))
 
 
