@@ -2,7 +2,7 @@
 
 import orjson
 from django.http import HttpResponse
-from ninja import Router, Status
+from ninja import Path, Router, Status
 
 from gather.api.schemas import ERRORS, BatchOut, ErrorOut, RecordOut, RecordPage
 from gather.core.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
@@ -279,18 +279,54 @@ def query_records(request, model: str):
     return page_response(engine.record_query(team=team, model=obj, spec=spec_from_json(body)))
 
 
-@router.get("/{model}/records/{record_id}", response={200: RecordOut, **ERRORS})
-def get_record(request, model: str, record_id: str):
-    """One record by its ID."""
+# A record ID is any text (docs/decisions/013-record-ids-in-paths.md): the `path`
+# converter takes the rest of the path, slashes included, since servers decode `%2F`
+# before routing. The document still shows a plain `{record_id}` parameter.
+RECORD_PATH = "/{model}/records/{path:record_id}"
+RECORD_ID = Path(..., description="The record's ID, percent-encoded: `a/b` as `a%2Fb`.")
+
+
+@router.get(RECORD_PATH, response={200: RecordOut, **ERRORS})
+def get_record(request, model: str, record_id: str = RECORD_ID):
+    """One record by its ID, percent-encoded in the path (`a/b` as `a%2Fb`)."""
     team = request.auth.team
     obj = selectors.model_get(team=team, ref=model)
     return selectors.record_get(team=team, model=obj, key=record_id)
 
 
-@router.delete("/{model}/records/{record_id}", response={204: None, **ERRORS})
-def delete_record(request, model: str, record_id: str):
-    """Delete one record by its ID."""
+@router.delete(RECORD_PATH, response={204: None, **ERRORS})
+def delete_record(request, model: str, record_id: str = RECORD_ID):
+    """Delete one record by its ID, percent-encoded in the path."""
     team = request.auth.team
     obj = selectors.model_get(team=team, ref=model)
     services.record_delete(team=team, model=obj, key=record_id)
     return Status(204, None)
+
+
+def _literal_id_routes(name: str) -> None:
+    """GET and DELETE for the record whose ID is ``name`` ("batch", "query"): its URL is
+    the POST endpoint's, which would otherwise answer 405."""
+
+    def get_named(request, model: str):
+        return get_record(request, model, name)
+
+    def delete_named(request, model: str):
+        return delete_record(request, model, name)
+
+    path = f"/{{model}}/records/{name}"
+    for method, view, response in (
+        ("GET", get_named, {200: RecordOut, **ERRORS}),
+        ("DELETE", delete_named, {204: None, **ERRORS}),
+    ):
+        router.add_api_operation(
+            path,
+            [method],
+            view,
+            response=response,
+            operation_id=f"{method.lower()}_record_{name}",
+            include_in_schema=False,
+        )
+
+
+_literal_id_routes("batch")
+_literal_id_routes("query")
