@@ -241,3 +241,26 @@ def test_number_out_of_range_in_a_filter_is_400(api, orders):
     view = f'{{"name": "V", "model": "{orders.public_id}", '
     view += '"filter": [{"field": "n", "op": "gt", "value": 99999999999999999999}]}'
     assert_error(post_json_text(api, "/api/views", view), 400, "number_out_of_range")
+
+
+# -- multipart bodies anywhere under /api (issue 9 item 23) --------------------------------
+
+
+def test_multipart_bodies_are_415_everywhere_under_api(api, orders):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    url = records_url(orders)
+    paths = [
+        url,
+        f"{url}/batch",
+        f"{url}/query",
+        "/api/models",
+        "/api/views",
+        "/api/integrations",
+    ]
+    for path in paths:
+        for data in ({"id": "1"}, {"id": "1", "f": SimpleUploadedFile("a.txt", b"hi")}):
+            resp = api.client.post(path, data, headers={"authorization": f"Token {api.key}"})
+            error = assert_error(resp, 415, "unsupported_media_type")
+            assert "multipart/form-data" in error["message"]
+    assert not Record.objects.filter(model=orders).exists()
