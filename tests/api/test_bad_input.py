@@ -264,3 +264,65 @@ def test_multipart_bodies_are_415_everywhere_under_api(api, orders):
             error = assert_error(resp, 415, "unsupported_media_type")
             assert "multipart/form-data" in error["message"]
     assert not Record.objects.filter(model=orders).exists()
+
+
+# -- at most 1,000 fields a model; new fields registered in one statement (item 26) --------
+
+
+def wide(key: str, start: int, count: int) -> dict:
+    return {"id": key, **{f"f{n}": n for n in range(start, start + count)}}
+
+
+def field_names(model) -> set[str]:
+    from gather.records.models import Field
+
+    return set(Field.objects.filter(model=model).values_list("name", flat=True))
+
+
+def test_a_model_holds_at_most_1000_fields(api, orders):
+    url = records_url(orders)
+    resp = api.post(url, json=wide("big", 0, 5000))
+    error = assert_error(resp, 422, "too_many_fields")
+    assert "1,000" in error["message"]
+    assert field_names(orders) == {"id"}
+    assert not Record.objects.filter(model=orders).exists()
+
+    resp = api.post(url, json=wide("a", 0, 999))  # 999 + the ID field: exactly 1,000
+    assert resp.status_code == 201, resp.content
+    assert len(field_names(orders)) == 1000
+    assert_error(api.post(url, json={"id": "b", "one_more": 1}), 422, "too_many_fields")
+    resp = api.post(url, json={"id": "b", "f5": "text now", "f998": 1})  # known fields
+    assert resp.status_code == 201, resp.content
+    assert len(field_names(orders)) == 1000
+
+
+def test_a_batch_fails_only_the_items_that_would_pass_the_cap(api, orders):
+    items = [wide("1", 0, 600), wide("2", 600, 300), wide("3", 900, 200), wide("4", 0, 10)]
+    resp = api.post(f"{records_url(orders)}/batch", json=items)
+    assert resp.status_code == 200, resp.content
+    results = resp.json()["results"]
+    assert [r["status"] for r in results] == [201, 201, 422, 201]
+    assert results[2]["error"]["code"] == "too_many_fields"
+    assert len(field_names(orders)) == 901
+    assert set(Record.objects.filter(model=orders).values_list("key", flat=True)) == {
+        "1",
+        "2",
+        "4",
+    }
+
+
+def test_new_fields_are_registered_in_one_statement(api, orders):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        resp = api.post(records_url(orders), json=wide("1", 0, 500))
+    assert resp.status_code == 201, resp.content
+    inserts = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("INSERT")]
+    field_inserts = [sql for sql in inserts if "gather_field" in sql]
+    assert len(field_inserts) == 1, len(field_inserts)
+    assert len(field_names(orders)) == 501
+    types = {
+        f["name"]: f["type"] for f in api.get(f"/api/models/{orders.public_id}").json()["fields"]
+    }
+    assert types["f0"] == "number"

@@ -67,3 +67,39 @@ def test_multipart_bodies_are_415_on_a_real_server(gather_server):
     )
     assert resp.status_code == 415, resp.text
     assert resp.json()["error"]["code"] == "unsupported_media_type"
+
+
+def test_concurrent_first_writes_of_the_same_new_fields_all_succeed(gather_server):
+    """Writers bringing the same new fields in different orders register them together
+    (one statement each, one writer at a time per model): no deadlock, no duplicate, and
+    the cap counts what is committed."""
+    import random
+    import threading
+
+    from gather.records.models import Field
+
+    team = make_team("Acme")
+    key = make_key(team)
+    orders = make_model(team, "Orders", "id")
+    url = f"{gather_server.base}/api/models/{orders.public_id}/records"
+    headers = {"Authorization": f"Token {key}"}
+    names = [f"f{n}" for n in range(300)]
+    barrier = threading.Barrier(6)
+    statuses: list[int] = []
+
+    def write(n: int) -> None:
+        order = names[:]
+        random.Random(n).shuffle(order)
+        record = {"id": str(n), **{name: n for name in order}}
+        with httpx.Client(timeout=60) as client:
+            barrier.wait(timeout=30)
+            statuses.append(client.post(url, headers=headers, json=record).status_code)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert statuses == [201] * 6
+    assert Field.objects.filter(model=orders).count() == 301
+    assert Record.objects.filter(model=orders).count() == 6
