@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from gather.core.models import TimestampedModel
 
@@ -37,8 +40,11 @@ class ApiKey(TimestampedModel):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
 
+INVITE_LIFETIME = timedelta(days=7)
+
+
 class Invite(TimestampedModel):
-    """A one-time link that lets the holder join a team."""
+    """A one-time link that lets the holder join a team, for INVITE_LIFETIME unless revoked."""
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invites")
     email = models.EmailField()
@@ -47,3 +53,16 @@ class Invite(TimestampedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    @property
+    def expires_at(self):
+        return self.created_at + INVITE_LIFETIME
+
+    @property
+    def status(self) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        return "expired" if self.expires_at <= timezone.now() else "pending"

@@ -215,6 +215,20 @@ def members(request):
     return _shown_once(response) if link else response
 
 
+@login_required
+@require_POST
+def invite_revoke(request, invite_id: int):
+    team = _team(request)
+    invite = account_selectors.invite_get(team=team, invite_id=invite_id)
+    if invite is None:
+        raise Http404("No such invite in this team.")
+    account_services.invite_revoke(team=team, invite_id=invite.pk)
+    messages.success(
+        request, f"The invite for {invite.email} is revoked; its link stops working now."
+    )
+    return redirect("settings-members")
+
+
 SWITCH_TARGETS = {"/views": "views", "/settings/team/models": "settings-models"}
 
 
