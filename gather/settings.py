@@ -5,11 +5,13 @@ consumer started next to the web server, so ``make run`` needs nothing else.
 """
 
 import contextlib
+import logging
 import os
 import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 GATHER_HOME = Path(os.environ.get("GATHER_HOME", "./.gather")).resolve()
@@ -173,11 +175,26 @@ else:
 if os.environ.get("GATHER_TASKS_IMMEDIATE") == "1":
     HUEY["immediate"] = True
 
+# Gather's own loggers speak at GATHER_LOG_LEVEL (default INFO). Libraries speak at
+# WARNING unless it is DEBUG: the Stripe SDK logs every request at INFO (15,000 lines in
+# one backfill), huey every task, urllib3 every connection.
+LOG_LEVEL = os.environ.get("GATHER_LOG_LEVEL", "INFO").strip().upper() or "INFO"
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(
+        f"GATHER_LOG_LEVEL={LOG_LEVEL!r}: use DEBUG, INFO, WARNING, ERROR or CRITICAL."
+    )
+LIBRARY_LOG_LEVEL = (
+    "DEBUG" if LOG_LEVEL == "DEBUG" else max(LOG_LEVEL, "WARNING", key=logging.getLevelName)
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("GATHER_LOG_LEVEL", "INFO")},
-    "loggers": {"huey": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "root": {"handlers": ["console"], "level": LIBRARY_LOG_LEVEL},
+    "loggers": {
+        "gather": {"level": LOG_LEVEL},
+        # huey's consumer adds its own handler to a "huey" logger that has none.
+        "huey": {"handlers": ["console"], "level": LIBRARY_LOG_LEVEL, "propagate": False},
+    },
 }
