@@ -42,6 +42,15 @@ PUBLIC_URL = os.environ.get("GATHER_PUBLIC_URL", "http://127.0.0.1:8000").rstrip
 STRIPE_API_BASE = os.environ.get("GATHER_STRIPE_API_BASE", "")
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
+# Reverse proxies in front of Gather that append the client's address to X-Forwarded-For
+# (0: the connection's address is the client's; see docs/deploy.md).
+TRUSTED_PROXIES = int(os.environ.get("GATHER_TRUSTED_PROXIES", "0") or 0)
+# Failed sign-ins, API key checks, invite links and sign-ups: this many within this many
+# seconds, per account and per client address, and the next attempt is answered 429.
+THROTTLE_FAILURES = 10
+THROTTLE_WINDOW = 15 * 60
+THROTTLE_REDIS_PREFIX = os.environ.get("GATHER_HUEY_NAME", "gather") + ":throttle:"
+
 ALLOWED_HOSTS = [h for h in os.environ.get("GATHER_ALLOWED_HOSTS", "*").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [PUBLIC_URL]
 

@@ -66,3 +66,20 @@ class Invite(TimestampedModel):
         if self.revoked_at:
             return "revoked"
         return "expired" if self.expires_at <= timezone.now() else "pending"
+
+
+class ThrottleFailure(models.Model):
+    """One failed attempt under one key (an account or a client address, hashed), kept
+    for the throttle's window when Redis is not configured (gather.accounts.throttle)."""
+
+    key_hash = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["key_hash", "at"], name="throttle_key_at"),
+            models.Index(fields=["at"], name="throttle_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"failure {self.key_hash[:8]}… at {self.at:%Y-%m-%d %H:%M:%S}"
