@@ -205,3 +205,15 @@ def test_failures_are_stored_where_the_configuration_says(lead, storage, setting
         assert not ThrottleFailure.objects.exists()
         keys = list(redis.Redis.from_url(REDIS).scan_iter(f"{settings.THROTTLE_REDIS_PREFIX}*"))
         assert len(keys) == 2
+
+
+def test_openapi_document_lists_the_429_on_every_operation_that_takes_a_key(db):
+    doc = Client().get("/api/openapi.json").json()
+    operations = [op for ops in doc["paths"].values() for op in ops.values()]
+    assert operations
+    for op in operations:
+        if op.get("security"):
+            answer = op["responses"]["429"]
+            assert "Retry-After" in answer["headers"], op["operationId"]
+            schema = answer["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/ErrorOut"}
