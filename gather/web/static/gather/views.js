@@ -98,10 +98,7 @@
 
   document.addEventListener("submit", (event) => {
     const form = event.target;
-    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
-      event.preventDefault();
-      return;
-    }
+    if (event.defaultPrevented) return; // a declined data-confirm (gather.js)
     if (form.matches("form[data-pjax]") && form.method.toLowerCase() === "get") {
       event.preventDefault();
       navigate(formUrl(form));
