@@ -10,8 +10,9 @@ against it unchanged (``stripe.StripeClient(key, base_addresses={"api": emu.url}
 * lists are ``{"object": "list", "url", "has_more", "data"}``, newest first, with
   ``limit`` (1..100), ``starting_after``, ``ending_before`` and ``created[gt|gte|lt|lte]``;
 * charges, refunds, disputes, events (``type`` with a ``charge.*`` wildcard, ``types[]``)
-  and webhook endpoints; events are delivered to the endpoints in background threads,
-  signed like Stripe (``t=...,v1=HMAC-SHA256("{t}.{payload}")``) with bounded retries.
+  and webhook endpoints (create, list, retrieve, update, delete); events are delivered
+  to the endpoints in background threads, signed like Stripe
+  (``t=...,v1=HMAC-SHA256("{t}.{payload}")``) with bounded retries.
 
 Test control lives under ``/_emulator/`` (and as methods on :class:`StripeEmulator`):
 seed many charges fast, inject faults, revoke keys, refuse webhook registration, pause
@@ -660,6 +661,24 @@ class StripeEmulator:
             self.endpoints[endpoint["id"]] = endpoint
         return endpoint
 
+    def update_endpoint(self, endpoint_id: str, params: dict) -> dict:
+        with self.lock:
+            endpoint = self.endpoints[endpoint_id]
+            if "url" in params:
+                if not params["url"]:
+                    raise StripeError(
+                        400, "invalid_request_error", "Invalid URL: empty.", param="url"
+                    )
+                endpoint["url"] = params["url"]
+            if params.get("enabled_events"):
+                endpoint["enabled_events"] = list(params["enabled_events"])
+            if "description" in params:
+                endpoint["description"] = params["description"] or None
+            if "disabled" in params:
+                disabled = str(params["disabled"]).lower() == "true"
+                endpoint["status"] = "disabled" if disabled else "enabled"
+            return endpoint
+
     # --- requests ------------------------------------------------------------------------
 
     def take_fault(self, path: str) -> str | None:
@@ -751,6 +770,8 @@ class StripeEmulator:
                     raise _not_found("webhook endpoint", rest[0])
                 if method == "GET":
                     return endpoint
+                if method == "POST":
+                    return self.update_endpoint(rest[0], params)
                 if method == "DELETE":
                     with self.lock:
                         del self.endpoints[rest[0]]

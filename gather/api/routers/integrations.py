@@ -43,6 +43,11 @@ class KeepCurrentOut(Schema):
     mode: str | None = None
     message: str | None = None
     webhook_url: str | None = None
+    delivery_problem: str | None = Field(
+        None,
+        description="Set when webhooks stopped arriving while Stripe's event list has newer "
+        "events (e.g. GATHER_PUBLIC_URL is not where Stripe can reach Gather).",
+    )
 
 
 class TaskOut(Schema):
