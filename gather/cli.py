@@ -112,6 +112,8 @@ def cmd_serve(args) -> int:
     from granian.constants import Interfaces
     from granian.log import LogLevels
 
+    from gather.core.process_signals import stop_signals_wake_main_thread
+
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
 
@@ -142,8 +144,10 @@ def cmd_serve(args) -> int:
         flush=True,
     )
 
+    # The main process waits for signals the way its web processes do: same remedy.
+    stop_signals_wake_main_thread()
     server = Granian(
-        "gather.wsgi:application",
+        "gather.web_process:application",
         address=args.host,
         port=args.port,
         interface=Interfaces.WSGI,

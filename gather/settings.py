@@ -4,6 +4,7 @@ With no environment at all Gather boots on SQLite under ``./.gather`` with the t
 consumer started next to the web server, so ``make run`` needs nothing else.
 """
 
+import contextlib
 import logging
 import os
 import secrets
@@ -26,6 +27,13 @@ def _secret_key() -> str:
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_urlsafe(50))
     return path.read_text().strip()
+
+
+def _private_file(path: Path) -> None:
+    """Create an SQLite file readable by its owner only (SQLite's -wal and -shm files
+    then get the same mode); an existing file keeps the mode it has."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 SECRET_KEY = _secret_key()
@@ -94,6 +102,8 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{GATHER_HOME / 'gather.db'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if (name := str(DATABASES["default"]["NAME"])) and not name.startswith((":memory:", "file:")):
+        _private_file(Path(name))
     DATABASES["default"]["CONN_MAX_AGE"] = 0 if os.environ.get("GATHER_TESTING") else 600
     DATABASES["default"]["OPTIONS"] = {
         # Writers take the lock up front: no deadlock when a read turns into a write.
@@ -154,6 +164,7 @@ if REDIS_URL:
         "consumer": {"workers": 4, "worker_type": "thread"},
     }
 else:
+    _private_file(GATHER_HOME / "tasks.db")
     HUEY = {
         "huey_class": "huey.SqliteHuey",
         "name": os.environ.get("GATHER_HUEY_NAME", "gather"),
