@@ -118,6 +118,13 @@ def integration_action(request, integration, action):
                 team=team, integration=obj, webhook_secret=request.POST.get("webhook_secret", "")
             )
             messages.success(request, "Signing secret saved.")
+        elif action == "key":
+            obj = services.integration_update(
+                team=team, integration=obj, secret_key=request.POST.get("secret_key", "")
+            )
+            stopped = obj.tasks.filter(status__in=("error", "paused")).exists()
+            hint = " Resume a stopped task: it continues where it stopped." if stopped else ""
+            messages.success(request, f"Key updated ({obj.key_hint}).{hint}")
         elif action == "disconnect":
             services.integration_delete(team=team, integration=obj)
             messages.success(request, "Stripe disconnected; its tasks and synced data are gone.")

@@ -307,8 +307,10 @@ class StripeEmulator:
 
     def inject_fault(self, kind: str, count: int = 1, path: str = "/v1/", after: int = 0):
         """After ``after`` matching requests, the next ``count`` whose path starts with
-        ``path`` fail: ``429``, ``500`` or ``drop`` (connection closed, no answer)."""
-        if kind not in ("429", "500", "drop"):
+        ``path`` fail: ``429``, ``500``, ``drop`` (connection closed, no answer) or
+        ``revoke`` (the request's key is revoked then, as when it is rolled in the
+        dashboard: 401 from then on)."""
+        if kind not in ("429", "500", "drop", "revoke"):
             raise ValueError(kind)
         with self.lock:
             self.faults.append(
@@ -911,6 +913,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         emu.requests.append((method, path))
         fault = emu.take_fault(path)
+        if fault == "revoke" and (key := _key_from_header(self.headers.get("Authorization"))):
+            emu.revoke_key(key)
         if fault == "drop":
             self.close_connection = True
             with contextlib.suppress(OSError):

@@ -47,3 +47,46 @@ def test_connect_stripe_and_add_sync_task_in_the_browser(page, live_server, team
     page.click("button:has-text('Resume')")
     page.wait_for_selector(".status-live")
     assert "sk_test_emulator" not in page.content()
+
+
+def _sign_in(page, live_server, team):
+    make_user(team, email="ops@example.com", password="a long pass phrase")
+    page.goto(f"{live_server.url}/login")
+    page.fill("input[name=username]", "ops@example.com")
+    page.fill("input[name=password]", "a long pass phrase")
+    page.click("button.primary")
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def test_update_key_in_the_browser_then_resume_continues(page, live_server, team, stripe_env):
+    from gather.integrations.models import IntegrationTask
+
+    stripe_env.seed_charges(1000)
+    stripe_env.add_key("sk_test_oldkey01")
+    stripe_env.add_key("sk_test_newkey02")
+    orders = make_model(team, "Orders")
+    _sign_in(page, live_server, team)
+    page.goto(f"{live_server.url}/settings/team/integrations")
+    page.fill("input[name=secret_key]", "sk_test_oldkey01")
+    page.click("button:has-text('Connect Stripe')")
+    page.wait_for_url("**/tasks")
+    stripe_env.inject_fault("revoke", path="/v1/charges", after=3)  # rolled mid-backfill
+    page.select_option("select[name=model]", orders.public_id)
+    page.click("button:has-text('Add task')")
+    page.wait_for_selector(".status-error")
+    assert "Stripe rejected the API key" in page.inner_text("article.task")
+
+    page.goto(f"{live_server.url}/settings/team/integrations")
+    page.click("details.menu summary")
+    page.click("text=Update key")
+    page.wait_for_url("**/tasks#key")
+    page.fill("#key input[name=secret_key]", "sk_test_newkey02")
+    page.click("button:has-text('Update key')")
+    page.wait_for_selector("text=Key updated (sk_test_…ey02)")
+    listed = stripe_env.listed_charges
+    page.click("button:has-text('Resume')")
+    page.wait_for_selector(".status-live")
+    task = IntegrationTask.objects.get()
+    assert task.progress["synced"] == 1000 and task.error == ""
+    assert stripe_env.listed_charges - listed == 700  # from where it stopped
+    assert "sk_test_newkey02" not in page.content()

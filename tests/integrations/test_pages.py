@@ -80,3 +80,48 @@ def test_integrations_page_needs_sign_in(db):
 )  # fmt: skip
 def test_format_amount_keeps_minor_units_and_currency(amount, currency, text):
     assert format_amount(amount, currency) == text
+
+
+def test_update_key_replaces_a_revoked_key_and_resume_continues(browser, team, stripe_env):
+    stripe_env.seed_charges(1000)
+    stripe_env.add_key("sk_test_oldkey01")
+    stripe_env.add_key("sk_test_newkey02")
+    orders = make_model(team, "Orders")
+    browser.post(INDEX, {"type": "stripe", "secret_key": "sk_test_oldkey01"})
+    integration = Integration.objects.get()
+    url = f"{INDEX}/{integration.public_id}/tasks"
+    # The key is rolled in Stripe's dashboard after the backfill's third page.
+    stripe_env.inject_fault("revoke", path="/v1/charges", after=3)
+    browser.post(
+        url, {"type": "sync_stripe_charges", "model": orders.public_id, "charge_id_field": "x"}
+    )
+    task = IntegrationTask.objects.get()
+    assert task.status == "error" and task.progress["synced"] == 300
+    page = browser.get(url).content.decode()
+    assert "Stripe rejected the API key" in page and "Update key" in page
+
+    resp = browser.post(
+        f"{INDEX}/{integration.public_id}/key", {"secret_key": "sk_test_wrong"}, follow=True
+    )
+    assert "Stripe did not accept this key" in resp.content.decode()
+    integration.refresh_from_db()
+    assert integration.key_hint == "sk_test_…ey01"
+
+    resp = browser.post(
+        f"{INDEX}/{integration.public_id}/key", {"secret_key": "sk_test_newkey02"}, follow=True
+    )
+    assert "Key updated (sk_test_…ey02). Resume a stopped task" in resp.content.decode()
+    listed = stripe_env.listed_charges
+    browser.post(f"{url}/{task.public_id}/resume")
+    task.refresh_from_db()
+    assert task.status == "live" and task.progress["synced"] == 1000
+    assert stripe_env.listed_charges - listed == 700  # continued, not started again
+
+
+def test_update_key_of_another_team_is_404(browser, other_team, stripe_env):
+    other = Client()
+    other.force_login(make_user(other_team))
+    other.post(INDEX, {"type": "stripe", "secret_key": "sk_test_emulator"})
+    integration = Integration.objects.get()
+    resp = browser.post(f"{INDEX}/{integration.public_id}/key", {"secret_key": "sk_test_emulator"})
+    assert resp.status_code == 404
