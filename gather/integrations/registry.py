@@ -53,6 +53,7 @@ class OptionSpec:
 class TaskType:
     type: str = ""
     label: str = ""
+    unit: str = "items"  # what a backfill counts, in progress texts ("charges")
     description: str = ""
     options: tuple[OptionSpec, ...] = ()
 

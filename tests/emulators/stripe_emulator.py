@@ -282,7 +282,10 @@ class StripeEmulator:
             self.deliveries_paused = False
             self.deliveries: list[dict] = []
             self.requests: list[tuple[str, str]] = []
-            self.listed_charges = 0  # charges returned by GET /v1/charges, all pages
+            # Charges returned by GET /v1/charges, all pages; those of listings filtered by
+            # ``created`` (lookups such as the oldest charge's date) count apart.
+            self.listed_charges = 0
+            self.listed_by_created = 0
             self.clock_offset = 0
             self._seq = 0
 
@@ -305,16 +308,25 @@ class StripeEmulator:
         with self.lock:
             self.revoked.add(key)
 
-    def inject_fault(self, kind: str, count: int = 1, path: str = "/v1/", after: int = 0):
+    def inject_fault(
+        self, kind: str, count: int = 1, path: str = "/v1/", after: int = 0, query: str = ""
+    ):
         """After ``after`` matching requests, the next ``count`` whose path starts with
         ``path`` fail: ``429``, ``500``, ``drop`` (connection closed, no answer) or
         ``revoke`` (the request's key is revoked then, as when it is rolled in the
-        dashboard: 401 from then on)."""
+        dashboard: 401 from then on). ``query``: only requests whose query string
+        contains it count (e.g. ``starting_after``: the pages after the first)."""
         if kind not in ("429", "500", "drop", "revoke"):
             raise ValueError(kind)
         with self.lock:
             self.faults.append(
-                {"kind": kind, "count": int(count), "path": path, "after": int(after)}
+                {
+                    "kind": kind,
+                    "count": int(count),
+                    "path": path,
+                    "after": int(after),
+                    "query": query,
+                }
             )
 
     def refuse_webhook_endpoints(self, status: int = 400, message: str | None = None) -> None:
@@ -683,10 +695,14 @@ class StripeEmulator:
 
     # --- requests ------------------------------------------------------------------------
 
-    def take_fault(self, path: str) -> str | None:
+    def take_fault(self, path: str, query: str = "") -> str | None:
         with self.lock:
             for fault in self.faults:
-                if fault["count"] > 0 and path.startswith(fault["path"]):
+                if (
+                    fault["count"] > 0
+                    and path.startswith(fault["path"])
+                    and fault.get("query", "") in query
+                ):
                     if fault["after"] > 0:
                         fault["after"] -= 1
                         continue
@@ -730,7 +746,10 @@ class StripeEmulator:
             if method == "GET" and not rest:
                 page, has_more = self.charges.page(params)
                 with self.lock:
-                    self.listed_charges += len(page)
+                    if "created" in params:
+                        self.listed_by_created += len(page)
+                    else:
+                        self.listed_charges += len(page)
                 return _list("/v1/charges", page, has_more)
             if method == "POST" and not rest:
                 return self.create_charge(params)
@@ -800,7 +819,13 @@ class StripeEmulator:
             return {"count": len(ids), "first": ids[0] if ids else None}
         if action == "faults":
             kind, count = str(body["kind"]), int(body.get("count", 1))
-            self.inject_fault(kind, count, body.get("path", "/v1/"), int(body.get("after", 0)))
+            self.inject_fault(
+                kind,
+                count,
+                body.get("path", "/v1/"),
+                int(body.get("after", 0)),
+                str(body.get("query", "")),
+            )
             return {"ok": True}
         if action == "keys":
             if body.get("revoke"):
@@ -830,6 +855,7 @@ class StripeEmulator:
                 "charges": len(self.charges.items),
                 "events": len(self.events.items),
                 "listed_charges": self.listed_charges,
+                "listed_by_created": self.listed_by_created,
                 "requests": len(self.requests),
             }
         raise StripeError(404, "invalid_request_error", f"Unknown control {path}")
@@ -912,7 +938,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(exc.status, exc.body())
             return
         emu.requests.append((method, path))
-        fault = emu.take_fault(path)
+        fault = emu.take_fault(path, split.query)
         if fault == "revoke" and (key := _key_from_header(self.headers.get("Authorization"))):
             emu.revoke_key(key)
         if fault == "drop":

@@ -70,7 +70,9 @@ def test_update_key_in_the_browser_then_resume_continues(page, live_server, team
     page.fill("input[name=secret_key]", "sk_test_oldkey01")
     page.click("button:has-text('Connect Stripe')")
     page.wait_for_url("**/tasks")
-    stripe_env.inject_fault("revoke", path="/v1/charges", after=3)  # rolled mid-backfill
+    stripe_env.inject_fault(
+        "revoke", path="/v1/charges", after=2, query="starting_after"
+    )  # rolled mid-backfill
     page.select_option("select[name=model]", orders.public_id)
     page.click("button:has-text('Add task')")
     page.wait_for_selector(".status-error")

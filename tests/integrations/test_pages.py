@@ -91,7 +91,7 @@ def test_update_key_replaces_a_revoked_key_and_resume_continues(browser, team, s
     integration = Integration.objects.get()
     url = f"{INDEX}/{integration.public_id}/tasks"
     # The key is rolled in Stripe's dashboard after the backfill's third page.
-    stripe_env.inject_fault("revoke", path="/v1/charges", after=3)
+    stripe_env.inject_fault("revoke", path="/v1/charges", after=2, query="starting_after")
     browser.post(
         url, {"type": "sync_stripe_charges", "model": orders.public_id, "charge_id_field": "x"}
     )

@@ -72,6 +72,7 @@ def charge_id_of(obj: dict) -> str | None:
 class SyncStripeCharges(TaskType):
     type = "sync_stripe_charges"
     label = "Sync Stripe Charges"
+    unit = "charges"
     description = (
         "Backfills every charge of the Stripe account, then keeps them current; each record "
         "whose charge-ID field holds a charge's ID shows it as stripe_charge."
