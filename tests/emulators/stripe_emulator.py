@@ -287,6 +287,7 @@ class StripeEmulator:
             self.listed_charges = 0
             self.listed_by_created = 0
             self.clock_offset = 0
+            self.latency = 0.0  # seconds each /v1/ request takes (a slow network)
             self._seq = 0
 
     def now(self) -> int:
@@ -938,6 +939,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(exc.status, exc.body())
             return
         emu.requests.append((method, path))
+        if emu.latency > 0:
+            time.sleep(emu.latency)
         fault = emu.take_fault(path, split.query)
         if fault == "revoke" and (key := _key_from_header(self.headers.get("Authorization"))):
             emu.revoke_key(key)

@@ -125,3 +125,47 @@ def test_update_key_of_another_team_is_404(browser, other_team, stripe_env):
     integration = Integration.objects.get()
     resp = browser.post(f"{INDEX}/{integration.public_id}/key", {"secret_key": "sk_test_emulator"})
     assert resp.status_code == 404
+
+
+def test_task_status_json_for_the_progress_updates(browser, team, other_team, stripe_env):
+    stripe_env.seed_charges(1234)
+    orders = make_model(team, "Orders")
+    browser.post(INDEX, {"type": "stripe", "secret_key": "sk_test_emulator"})
+    integration = Integration.objects.get()
+    url = f"{INDEX}/{integration.public_id}/tasks"
+    browser.post(
+        url, {"type": "sync_stripe_charges", "model": orders.public_id, "charge_id_field": "x"}
+    )
+    task = IntegrationTask.objects.get()
+    resp = browser.get(f"{INDEX}/status.json")
+    assert resp.status_code == 200 and resp["Cache-Control"] == "no-store"
+    body = resp.json()
+    assert body["busy"] is False
+    (shown,) = body["tasks"]
+    assert shown["id"] == task.public_id and shown["status"] == "live"
+    assert shown["progress_text"].startswith("1,234 charges synced") and shown["synced"] == 1234
+    assert "sk_test_emulator" not in resp.content.decode()
+    # Another team sees none of it; signed out, nothing at all.
+    other = Client()
+    other.force_login(make_user(other_team))
+    assert other.get(f"{INDEX}/status.json").json() == {"busy": False, "tasks": []}
+    assert Client().get(f"{INDEX}/status.json").status_code == 302
+
+
+def test_task_pages_do_not_reload_themselves_during_a_backfill(browser, team, stripe_env):
+    orders = make_model(team, "Orders")
+    browser.post(INDEX, {"type": "stripe", "secret_key": "sk_test_emulator"})
+    integration = Integration.objects.get()
+    url = f"{INDEX}/{integration.public_id}/tasks"
+    browser.post(
+        url, {"type": "sync_stripe_charges", "model": orders.public_id, "charge_id_field": "x"}
+    )
+    IntegrationTask.objects.update(status="backfilling")
+    for page in (browser.get(url), browser.get(INDEX)):
+        html = page.content.decode()
+        refresh = html.find('http-equiv="refresh"')
+        assert refresh == -1 or html.rfind("<noscript>", 0, refresh) > html.rfind(
+            "</noscript>", 0, refresh
+        )
+        assert "/static/gather/integrations.js" in html and "onsubmit" not in html
+        assert 'data-task-status="/settings/team/integrations/status.json"' in html
