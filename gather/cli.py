@@ -120,7 +120,10 @@ def cmd_serve(args) -> int:
     from gather import tasks
 
     # Webhook endpoints registered for another public URL are pointed at this one.
-    tasks.integration_endpoints_refresh(settings.PUBLIC_URL)
+    try:
+        tasks.integration_endpoints_refresh(settings.PUBLIC_URL)
+    except Exception as exc:  # e.g. Redis not up yet: serving matters more
+        print(f"  Could not queue the webhook endpoint check: {exc}", file=sys.stderr)
 
     consumer = None
     if not settings.REDIS_URL:
