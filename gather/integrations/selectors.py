@@ -9,6 +9,7 @@ from gather.records.models import DataModel
 
 from . import registry
 from .models import Integration, IntegrationTask
+from .progress import RUNNING, estimate_left, progress_text, seconds_left
 
 
 def integration_list(*, team: Team) -> list[Integration]:
@@ -40,6 +41,9 @@ def task_out(task: IntegrationTask) -> dict:
     if task.model_id:
         model = DataModel.objects.filter(pk=task.model_id).values("public_id", "name").first()
     progress = dict(task.progress or {})
+    if progress.get("phase") == "backfill" and not progress.get("finished_at"):
+        progress["estimated_left"] = estimate_left(progress)
+        progress["seconds_left"] = seconds_left(progress) if task.status in RUNNING else None
     out = {
         "id": task.public_id,
         "type": task.type,
@@ -48,6 +52,9 @@ def task_out(task: IntegrationTask) -> dict:
         "model": {"id": model["public_id"], "name": model["name"]} if model else None,
         "status": task.status,
         "progress": progress,
+        "progress_text": progress_text(
+            task.progress, task.status, task_type.unit if task_type else "items"
+        ),
         "last_synced_at": rfc3339(task.last_synced_at),
         "error": task.error or None,
         "keep_current": task_type.describe(task) if task_type else {},
