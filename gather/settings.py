@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
+    # Django Ninja's own templates and static files: /api/docs loads Swagger UI from this
+    # server (without it, Ninja's docs page pulls Swagger UI from a CDN).
+    "ninja",
     "gather.core",
     "gather.accounts",
     "gather.records",
