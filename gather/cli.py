@@ -128,7 +128,10 @@ def cmd_serve(args) -> int:
         # A worker that has not stopped this long after SIGTERM is killed: shutdown is
         # bounded even when a worker hangs in granian's own teardown (seen here, rarely).
         workers_kill_timeout=args.graceful_timeout,
-        log_level=LogLevels.warning,
+        # The server's own messages and its access log (one line a request) are for
+        # GATHER_LOG_LEVEL=DEBUG only, like every library's INFO lines (settings.LOGGING).
+        log_level=LogLevels.debug if settings.LOG_LEVEL == "DEBUG" else LogLevels.warning,
+        log_access=settings.LOG_LEVEL == "DEBUG",
     )
     try:
         server.serve()
