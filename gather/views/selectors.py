@@ -14,6 +14,11 @@ def view_list(*, team: Team) -> list[SavedView]:
     return list(SavedView.objects.filter(team=team).select_related("model").order_by("name", "id"))
 
 
+def view_list_for_model(*, team: Team, model) -> list[SavedView]:
+    """The team's views built on ``model`` (they go when the model goes)."""
+    return list(SavedView.objects.filter(team=team, model=model).order_by("name", "id"))
+
+
 def view_get(*, team: Team, ref: str) -> SavedView:
     """A team's view by its public id; another team's view does not exist."""
     view = SavedView.objects.filter(team=team, public_id=ref).select_related("model").first()

@@ -12,9 +12,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from gather.accounts import selectors as account_selectors
 from gather.accounts import services as account_services
 from gather.core.errors import GatherError, NotFound
+from gather.integrations import selectors as integration_selectors
 from gather.records import selectors as record_selectors
 from gather.records import services as record_services
 from gather.records.models import FieldType
+from gather.views import selectors as view_selectors
 
 from .forms import ApiKeyForm, InviteForm, ModelForm, RenameForm, SignupForm
 from .middleware import SESSION_TEAM
@@ -136,6 +138,8 @@ def model_delete(request, model_id: str):
         {
             "model": model,
             "record_count": record_selectors.model_record_count(model=model),
+            "views": view_selectors.view_list_for_model(team=team, model=model),
+            "tasks": integration_selectors.task_list_for_model(team=team, model=model),
             "error": error,
             "section": "models",
         },
