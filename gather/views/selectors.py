@@ -8,6 +8,7 @@ from gather.query.engine import columns_for_model, record_iter, record_query
 from gather.query.spec import QuerySpec, spec_and, spec_from_json
 
 from .models import SavedView
+from .money import money_expand
 
 
 def view_list(*, team: Team) -> list[SavedView]:
@@ -29,7 +30,7 @@ def view_get(*, team: Team, ref: str) -> SavedView:
 
 def query_spec(*, filter: list, sort: list, q: str | None, **extra) -> QuerySpec:
     """A QuerySpec from a view's stored query plus paging (``limit``, ``cursor``, ``count``)."""
-    body = {"filter": filter or [], "sort": sort or [], **extra}
+    body = {"filter": money_expand(filter or []), "sort": sort or [], **extra}
     if q:
         body["q"] = q
     return spec_from_json(body)

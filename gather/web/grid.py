@@ -9,6 +9,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from gather.views.cells import cell_text, cell_value
+from gather.views.money import is_money_path
 
 # Stripe amounts are in the currency's smallest unit; these have no minor unit.
 ZERO_DECIMAL = {
@@ -17,7 +18,6 @@ ZERO_DECIMAL = {
 }  # fmt: skip
 THREE_DECIMAL = {"bhd", "jod", "kwd", "omr", "tnd"}
 SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "cad": "CA$", "aud": "A$", "inr": "₹"}
-MONEY_PREFIX = "amount"
 
 
 def money(amount: Any, currency: str | None) -> str | None:
@@ -37,11 +37,6 @@ def money(amount: Any, currency: str | None) -> str | None:
     if symbol:
         return f"{sign}{symbol}{number}"
     return f"{sign}{number} {code.upper()}".strip()
-
-
-def is_money_path(path: str) -> bool:
-    head, _, rest = path.partition(".")
-    return head == "stripe_charge" and rest.startswith(MONEY_PREFIX)
 
 
 def highlight(text: str, q: str) -> SafeString:

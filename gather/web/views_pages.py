@@ -145,6 +145,8 @@ def _filter_rows(grid: Grid) -> list[dict]:
             if row.op == "in"
             else "YYYY-MM-DD"
             if type_ == "datetime"
+            else "amount, e.g. 19.99"
+            if is_money_path(row.field)
             else "value"
         )
         rows.append(
@@ -244,6 +246,9 @@ def view_detail(request, view_id: str):
         "fx": orjson.dumps(grid.state.extra).decode() if grid.state.extra else "",
         "column_menu": [(p, t, True) for p, t in grid.columns] + [(p, t, False) for p, t in hidden],
         "all_fields": grid.available,
+        "field_options": [
+            {"path": p, "type": t, "label": p, "money": is_money_path(p)} for p, t in grid.available
+        ],
         "sort_param": grid.state.sort_param(),
         "state_qs": state_qs,
         "export_href": f"/views/{view.public_id}/export.csv"

@@ -110,8 +110,8 @@ LIST_PARAMETERS = {
             "description": (
                 "A condition, e.g. `filter[amount][gte]=250`, `filter[status]=paid`, "
                 "`filter[meta.plan][in]=pro,team`, `filter[stripe_charge.status]=failed`. "
-                "Ops: eq ne gt gte lt lte contains ncontains startswith in between empty "
-                "within_days. All conditions are ANDed."
+                "Ops: eq ne gt gte lt lte contains ncontains startswith in nin between empty "
+                "within_days. All conditions are ANDed. Charge amounts are Stripe minor units."
             ),
             "schema": {"type": "string"},
             "example": "250",
