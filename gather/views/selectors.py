@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from gather.accounts.models import Team
 from gather.core.errors import NotFound
 from gather.query.engine import columns_for_model, record_iter, record_query
+from gather.query.joins import joins_for_model
 from gather.query.spec import QuerySpec, spec_and, spec_from_json
 
 from .models import SavedView
@@ -45,6 +46,15 @@ def view_spec(*, view: SavedView, extra: QuerySpec | None = None) -> QuerySpec:
 def model_columns(*, model) -> list[tuple[str, str]]:
     """Every column of a model: (path, type), ID field first, then joined fields."""
     return list(columns_for_model(model))
+
+
+def join_labels(*, model) -> dict[str, str]:
+    """What the app calls each object joined to the model's records, by path prefix
+    (``{"stripe_charge": "Charge"}``)."""
+    return {
+        spec.name: spec.label or spec.name.replace("_", " ").capitalize()
+        for spec in joins_for_model(model)
+    }
 
 
 def view_columns(

@@ -82,7 +82,7 @@ def test_grid_shows_joined_charge_columns_with_money(client_in, team, charges_jo
         "stripe_charge.status",
         "stripe_charge.created",
     ]
-    assert '<span class="ns">stripe_charge.</span>amount' in html
+    assert '<span class="ns">Stripe charge · </span>Amount' in html  # no label: its name
     cells = [[c["html"] for c in row["cells"]] for row in resp.context["rows"]]
     amount = heads.index("stripe_charge.amount")
     assert [str(row[amount]) for row in cells] == ["$19.99", "¥50,000", ""]
