@@ -6,6 +6,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.decorators.http import require_http_methods
 
 from gather.accounts import services as accounts
@@ -29,6 +30,11 @@ def not_found(request, exception=None):
             status=404,
         )
     return render(request, "web/404.html", status=404)
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico where a page names no icon (JSON, downloads)."""
+    return redirect(static("gather/favicon.svg"))
 
 
 def home(request):

@@ -14,9 +14,11 @@ from gather.accounts import services as account_services
 from gather.accounts.throttle import Throttled, throttle_check, throttle_fail
 from gather.core.client import client_address
 from gather.core.errors import GatherError, NotFound
+from gather.integrations import selectors as integration_selectors
 from gather.records import selectors as record_selectors
 from gather.records import services as record_services
 from gather.records.models import FieldType
+from gather.views import selectors as view_selectors
 
 from .forms import ApiKeyForm, InviteForm, ModelForm, RenameForm, SignupForm
 from .middleware import SESSION_TEAM
@@ -139,6 +141,8 @@ def model_delete(request, model_id: str):
         {
             "model": model,
             "record_count": record_selectors.model_record_count(model=model),
+            "views": view_selectors.view_list_for_model(team=team, model=model),
+            "tasks": integration_selectors.task_list_for_model(team=team, model=model),
             "error": error,
             "section": "models",
         },

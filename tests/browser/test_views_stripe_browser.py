@@ -101,5 +101,5 @@ def test_views_show_orders_with_their_stripe_charge(
     page.locator("table.grid tbody td:first-child a").first.click()
     page.wait_for_url("**/records/1002**")
     charge_card = page.locator("section.joined")
-    assert charge_card.locator("h2").inner_text() == "Stripe charge"
+    assert charge_card.locator("h2").inner_text() == "Charge"
     assert "¥50,000" in charge_card.inner_text()

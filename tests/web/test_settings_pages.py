@@ -272,3 +272,40 @@ def test_other_teams_invite_cannot_be_revoked(member, other_team):
     assert Client().get(f"/invite/{token}").status_code == 200
     assert member.get(f"/settings/team/members/invites/{invite.pk}/revoke").status_code == 405
     assert Invite.objects.get(pk=invite.pk).revoked_at is None
+
+
+def test_model_delete_confirmation_names_the_tasks_and_views_that_go_with_it(
+    member, team, other_team
+):
+    from gather.integrations.models import Integration, IntegrationTask
+    from gather.views.models import SavedView
+
+    orders = make_model(team, "Orders", "id")
+    stripe = Integration.objects.create(
+        team=team, type="stripe", secret_encrypted="x", key_hint="sk_test_…abcd"
+    )
+    task = IntegrationTask.objects.create(
+        integration=stripe,
+        type="sync_stripe_charges",
+        model=orders,
+        options={"model": orders.public_id, "charge_id_field": "stripe_charge_id"},
+    )
+    SavedView.objects.create(team=team, name="Big orders", model=orders)
+    # Neither another model's view nor another team's anything is listed.
+    SavedView.objects.create(team=team, name="All leads", model=make_model(team, "Leads"))
+    theirs = make_model(other_team, "Orders", "id")
+    SavedView.objects.create(team=other_team, name="Their orders", model=theirs)
+
+    page = member.get(f"/settings/team/models/{orders.public_id}/delete").content.decode()
+    assert "Sync Stripe Charges" in page
+    assert "sk_test_…abcd" in page
+    assert f"/settings/team/integrations/{stripe.public_id}/tasks" in page
+    assert "Big orders" in page
+    assert "All leads" not in page and "Their orders" not in page
+    assert (
+        member.post(
+            f"/settings/team/models/{orders.public_id}/delete", {"confirm": "Orders"}
+        ).status_code
+        == 302
+    )
+    assert not IntegrationTask.objects.filter(pk=task.pk).exists()

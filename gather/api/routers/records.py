@@ -110,7 +110,8 @@ FILTER_PARAMETER = {
         "`filter[status]=paid`, `filter[meta.plan][in]=pro,team`, "
         "`filter[stripe_charge.status]=failed`. `<path>` is a field, a dotted nested path or "
         f"a joined field; ops: {' '.join(OPS)}. All conditions are ANDed. An unknown field "
-        "or operator, or a value the field's type cannot compare, answers 400 naming it."
+        "or operator, or a value the field's type cannot compare, answers 400 naming it. "
+        "Charge amounts are Stripe minor units."
     ),
     "schema": {
         "type": "object",
