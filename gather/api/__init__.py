@@ -22,7 +22,30 @@ class JsonParser(Parser):
         return parse_json(request.body)
 
 
-api = NinjaAPI(
+# Every operation that reads a body can refuse it for its size or its media type, before
+# the endpoint runs (DATA_UPLOAD_MAX_MEMORY_SIZE; ApiMediaTypeMiddleware, the parser).
+BODY_ERRORS = {
+    413: "The body is larger than the endpoint takes.",
+    415: "The body's Content-Type is not one the endpoint reads (multipart/form-data never is).",
+}
+
+
+class GatherApi(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                if "requestBody" not in operation:
+                    continue
+                responses = operation["responses"]
+                for status, description in BODY_ERRORS.items():
+                    if status not in responses and str(status) not in responses:
+                        responses[status] = {"description": description, "content": error}
+        return schema
+
+
+api = GatherApi(
     title="Gather API",
     version="1",
     description=(
