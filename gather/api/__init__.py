@@ -29,16 +29,30 @@ BODY_ERRORS = {
     415: "The body's Content-Type is not one the endpoint reads (multipart/form-data never is).",
 }
 
+RATE_LIMITED = {
+    "description": (
+        "Too many failed API key checks from this client address (10 in 15 minutes); "
+        "`Retry-After` says how many seconds to wait. A valid key is never throttled."
+    ),
+    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+}
+
 
 class GatherApi(NinjaAPI):
-    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
-        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+    def get_openapi_schema(self, **kwargs):
+        """Ninja's document, with the 429 that the key check (decision 015) can answer on
+        every operation that takes a key, and the 413 and 415 that every operation reading
+        a body can answer (decision 014)."""
+        schema = super().get_openapi_schema(**kwargs)
         error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
         for operations in schema["paths"].values():
             for operation in operations.values():
+                responses = operation["responses"]
+                if operation.get("security"):
+                    responses.setdefault(429, RATE_LIMITED)
                 if "requestBody" not in operation:
                     continue
-                responses = operation["responses"]
                 for status, description in BODY_ERRORS.items():
                     if status not in responses and str(status) not in responses:
                         responses[status] = {"description": description, "content": error}

@@ -158,13 +158,16 @@ class Compiler:
         expr = self.typed(ref)
         if ref.type == "string" and not ref.column:
             expr = self.sql.sort_text(expr)
-        if op == "in":
+        if op in ("in", "nin"):
             items = value if isinstance(value, list) else str(value).split(",")
             if not items or len(items) > MAX_IN_VALUES:
                 raise InvalidInput(f"{where} takes 1 to {MAX_IN_VALUES} values.", field=where)
             values = [self.value(ref, v.strip() if isinstance(v, str) else v, where) for v in items]
             self.params.extend(values)
-            return f"({expr} IN ({', '.join(['%s'] * len(values))}))"
+            marks = ", ".join(["%s"] * len(values))
+            if op == "nin":  # like ne: an empty value is "not one of" them
+                return f"({expr} IS NULL OR {expr} NOT IN ({marks}))"
+            return f"({expr} IN ({marks}))"
         if op == "between":
             items = value if isinstance(value, list) else str(value).split(",")
             if len(items) != 2:

@@ -14,7 +14,7 @@ from gather.core.errors import InvalidInput
 
 OPS = (
     "eq", "ne", "gt", "gte", "lt", "lte", "contains", "ncontains", "startswith", "in",
-    "empty", "between", "within_days",
+    "nin", "empty", "between", "within_days",
 )  # fmt: skip
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500

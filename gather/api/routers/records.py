@@ -110,21 +110,17 @@ FILTER_PARAMETER = {
         "`filter[status]=paid`, `filter[meta.plan][in]=pro,team`, "
         "`filter[stripe_charge.status]=failed`. `<path>` is a field, a dotted nested path or "
         f"a joined field; ops: {' '.join(OPS)}. All conditions are ANDed. An unknown field "
-        "or operator, or a value the field's type cannot compare, answers 400 naming it."
+        "or operator, or a value the field's type cannot compare, answers 400 naming it. "
+        "Charge amounts are Stripe minor units."
     ),
     "schema": {
         "type": "object",
         "additionalProperties": {
-            "anyOf": [
-                {"type": "string", "description": "The value an `eq` condition compares."},
-                {
-                    "type": "object",
-                    "description": "Operator -> value.",
-                    "properties": {op: {"type": "string"} for op in OPS},
-                    "additionalProperties": False,
-                    "minProperties": 1,
-                },
-            ]
+            "description": "The value an `eq` condition compares, or operator -> value.",
+            "type": ["string", "object"],
+            "properties": {op: {"type": "string"} for op in OPS},
+            "additionalProperties": False,
+            "minProperties": 1,
         },
     },
     "example": {"amount": {"gte": "250"}, "status": "paid"},
