@@ -116,16 +116,11 @@ FILTER_PARAMETER = {
     "schema": {
         "type": "object",
         "additionalProperties": {
-            "anyOf": [
-                {"type": "string", "description": "The value an `eq` condition compares."},
-                {
-                    "type": "object",
-                    "description": "Operator -> value.",
-                    "properties": {op: {"type": "string"} for op in OPS},
-                    "additionalProperties": False,
-                    "minProperties": 1,
-                },
-            ]
+            "description": "The value an `eq` condition compares, or operator -> value.",
+            "type": ["string", "object"],
+            "properties": {op: {"type": "string"} for op in OPS},
+            "additionalProperties": False,
+            "minProperties": 1,
         },
     },
     "example": {"amount": {"gte": "250"}, "status": "paid"},
