@@ -27,6 +27,28 @@ def task_list(*, team: Team, integration: Integration) -> list[IntegrationTask]:
     return list(integration.tasks.order_by("id"))
 
 
+def task_list_for_model(*, team: Team, model: DataModel) -> list[dict]:
+    """The team's integration tasks that write into ``model`` (they go when the model
+    goes): label, the integration they belong to, and the page that shows them."""
+    tasks = IntegrationTask.objects.filter(integration__team=team, model=model)
+    out = []
+    for task in tasks.select_related("integration").order_by("id"):
+        task_type = registry.task_type(task.type)
+        connector = registry.connector(task.integration.type)
+        out.append(
+            {
+                "id": task.public_id,
+                "label": task_type.label if task_type else task.type,
+                "integration": {
+                    "id": task.integration.public_id,
+                    "label": connector.label if connector else task.integration.type,
+                    "key_hint": task.integration.key_hint,
+                },
+            }
+        )
+    return out
+
+
 def task_get(*, team: Team, integration: Integration, ref: str) -> IntegrationTask:
     task = integration.tasks.filter(public_id=ref).first()
     if task is None:

@@ -415,4 +415,5 @@ def charge_join_for_model(model) -> JoinSpec | None:
         data_column="data",
         record_field=task.options.get("charge_id_field", "stripe_charge_id"),
         fields=dict(CHARGE_FIELDS),
+        label="Charge",
     )
