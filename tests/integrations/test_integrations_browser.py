@@ -1,5 +1,7 @@
 """Settings → Integrations in Debian's Chromium, driven by Playwright."""
 
+import re
+
 import pytest
 
 from tests.factories import make_model, make_user
@@ -143,11 +145,17 @@ def test_progress_updates_in_place_and_typing_survives(
     worker.start()
     try:
         # Numbers and status move on the page that was loaded before the backfill began.
-        page.wait_for_function(
-            "document.querySelector('[data-field=status]').textContent === 'backfilling' && "
-            "/^[1-9][\\d,]* charges synced/.test("
-            "document.querySelector('[data-field=progress]').textContent)"
+        # (Locators, not wait_for_function: the pages' CSP forbids evaluating strings.)
+        moving = (
+            page.locator("article.task")
+            .filter(has=page.locator("[data-field=status]", has_text=re.compile("^backfilling$")))
+            .filter(
+                has=page.locator(
+                    "[data-field=progress]", has_text=re.compile(r"^[1-9][\d,]* charges synced")
+                )
+            )
         )
+        moving.wait_for()
         secret.type("_more")  # still typing while the numbers move
         page.wait_for_selector(".status-live", timeout=60_000)
     finally:
