@@ -1,7 +1,6 @@
 // Settings → Integrations: task progress updates in place while a backfill runs (no page
-// reload, so whatever is being typed in a form stays). Confirmations for destructive forms
-// (data-confirm) are gather.js's, on every page. Without this file the pages still work: they
-// reload themselves (<noscript>).
+// reload, so whatever is being typed in a form stays). Without this file the pages still
+// work: they reload themselves (<noscript>). Confirmations (data-confirm) are gather.js's.
 (() => {
   "use strict";
 
