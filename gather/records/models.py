@@ -21,6 +21,10 @@ class DataModel(TimestampedModel):
     """A team's data model: a named collection of records keyed by ``id_field``."""
 
     TYPE_CUSTOM = "custom"
+    TYPE_ACCOUNT = "account"
+    TYPE_USER = "user"
+    # Every team has one model of each standard type (renamable, never deleted).
+    STANDARD_TYPES = (TYPE_ACCOUNT, TYPE_USER)
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="data_models")
     public_id = models.CharField(max_length=32, unique=True, default=new_model_id)
@@ -55,6 +59,26 @@ class Field(TimestampedModel):
         db_table = "gather_field"
         constraints = [
             models.UniqueConstraint(fields=["model", "name"], name="field_model_name_uniq"),
+        ]
+
+
+class Link(TimestampedModel):
+    """A model's field holding the ID of a record of another model of the same team.
+
+    The linked record is joined under ``name`` (record JSON, query paths ``name.field``);
+    the target model lists the linking records as related records.
+    """
+
+    model = models.ForeignKey(DataModel, on_delete=models.CASCADE, related_name="links")
+    field = models.CharField(max_length=200)
+    target = models.ForeignKey(DataModel, on_delete=models.CASCADE, related_name="incoming_links")
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        db_table = "gather_link"
+        constraints = [
+            models.UniqueConstraint(fields=["model", "field"], name="link_model_field_uniq"),
+            models.UniqueConstraint(fields=["model", "name"], name="link_model_name_uniq"),
         ]
 
 

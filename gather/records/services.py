@@ -61,7 +61,14 @@ def _clean_id_field(id_field) -> str:
 
 def model_create(*, team: Team, name, type="custom", id_field="id") -> DataModel:
     name = _clean_name(name)
-    if type not in MODEL_TYPES:
+    if isinstance(type, str) and type.strip().lower() in MODEL_TYPES:
+        type = type.strip().lower()  # "Custom", as the UI spells it, is accepted too
+    elif type in DataModel.STANDARD_TYPES:
+        raise ValidationFailed(
+            f"Every team has exactly one {type!r} model already; create 'custom' models.",
+            field="type",
+        )
+    else:
         raise ValidationFailed(
             f"Unknown model type {type!r}; the supported type is 'custom'.", field="type"
         )
@@ -129,6 +136,10 @@ def model_touch(model: DataModel) -> None:
 def model_delete(*, team: Team, model: DataModel) -> None:
     from gather.query.indexes import indexes_drop
 
+    if model.type in DataModel.STANDARD_TYPES:
+        raise Conflict(
+            f"{model.name} is a standard model ({model.type}); it can be renamed, not deleted."
+        )
     catalogue.forget(model)
     joins.forget(model)
     indexes_drop(model=model)

@@ -121,10 +121,15 @@ def model_delete(request, model_id: str):
     error = None
     if request.method == "POST":
         if request.POST.get("confirm", "").strip() == model.name:
-            record_services.model_delete(team=team, model=model)
-            messages.success(request, f"Model {model.name} and its records were deleted.")
-            return redirect("settings-models")
-        error = f"Type {model.name} exactly to confirm."
+            try:
+                record_services.model_delete(team=team, model=model)
+            except GatherError as exc:
+                error = exc.message
+            else:
+                messages.success(request, f"Model {model.name} and its records were deleted.")
+                return redirect("settings-models")
+        else:
+            error = f"Type {model.name} exactly to confirm."
     return render(
         request,
         "settings/model_delete.html",

@@ -166,12 +166,12 @@ def test_top_bar_switches_team_from_any_page_and_stays_in_the_section(member, te
     assert f'<option value="{team.pk}" selected>' in switcher
     assert f'<option value="{second.pk}" >Second</option>' in switcher
     assert 'name="next" value="/views"' in switcher
-    assert "Big orders" in page
+    assert 'class="strong">Big orders<' in page
 
     resp = member.post("/settings/team/switch", {"team": second.pk, "next": "/views"})
     assert resp.status_code == 302 and resp["Location"] == "/views"
     page = member.get("/views").content.decode()
-    assert "Big orders" not in page  # the second team's views
+    assert 'class="strong">Big orders<' not in page  # the second team's views
     assert f'<option value="{second.pk}" selected>' in page
 
     # Anything else as "next" lands on the models page, never elsewhere.
