@@ -35,6 +35,18 @@ class ModelPatch(Schema):
     fields: dict[str, str] | None = Field(
         None, description='Set field types by name, e.g. {"amount": "number"}.'
     )
+    links: dict[str, Any] | None = Field(
+        None,
+        description='Link fields to other models of the team by field, e.g. {"account_id":'
+        ' {"model": "account", "name": "account"}}; null removes a link.',
+        examples=[{"account_id": {"model": "account"}}],
+    )
+
+
+class LinkOut(Schema):
+    field: str = Field(..., examples=["account_id"])
+    model: str = Field(..., description="The linked model's Model ID.")
+    name: str = Field(..., examples=["account"])
 
 
 class ModelOut(Schema):
@@ -44,6 +56,7 @@ class ModelOut(Schema):
     type: str
     id_field: str
     fields: list[FieldOut]
+    links: list[LinkOut]
     record_count: int
 
 

@@ -51,6 +51,8 @@ class Compiler:
         self.model = model
         self.sql = _sql()
         self.joins = joins_for_model(model) if joins is None else joins
+        # Joins whose values ``q`` searches (links are not: decision 023).
+        self.searched_joins = [spec for spec in self.joins if spec.searched]
         fields = catalogue.current(model)
         self.catalogue = fields.types
         self.field_pks = fields.pks
@@ -69,15 +71,17 @@ class Compiler:
             self.uses.append((head, False))
         if head == self.model.id_field and len(parts) == 1:
             return Ref(name, "string", "r.key", parts, column=True)
-        if head in self.catalogue:
-            kind = self.catalogue[head] if len(parts) == 1 else "string"
-            return Ref(name, kind, "r.data", parts)
+        # A join's name as a prefix reaches the joined record (``account.plan``), even
+        # where the record has a field of the same name.
         for i, spec in enumerate(self.joins):
             if head == spec.name and len(parts) >= 2:
                 if parts[1] not in spec.fields:
                     raise InvalidInput(f"{spec.name} has no field {parts[1]!r}.", field=where)
                 kind = spec.fields[parts[1]] if len(parts) == 2 else "string"
                 return Ref(name, kind, f"j{i}.{spec.data_column}", parts[1:])
+        if head in self.catalogue:
+            kind = self.catalogue[head] if len(parts) == 1 else "string"
+            return Ref(name, kind, "r.data", parts)
         if name in META_FIELDS:
             return Ref(name, "datetime", f"r.{name}", parts, column=True)
         raise InvalidInput(f"Unknown field {name!r} in model {self.model.name!r}.", field=where)
@@ -199,10 +203,12 @@ class Compiler:
 
     def search(self, q: str) -> str:
         term = q.lower()
-        sources = ["r.data"] + [f"j{i}.{s.data_column}" for i, s in enumerate(self.joins)]
+        sources = ["r.data"] + [
+            f"j{i}.{s.data_column}" for i, s in enumerate(self.joins) if s.searched
+        ]
         exact = " OR ".join(self.sql.search_exact(src) for src in sources)
         exact_params = [self.sql.search_exact_param(term)] * len(sources)
-        if not self.joins:
+        if not self.searched_joins:
             # The model's text index, built in the background on first use, covers the
             # record's own values (a joined value can match too: joined models scan).
             # On PostgreSQL it serves the prefilter below; SQLite names it.
@@ -245,7 +251,7 @@ class Compiler:
         sql = "FROM gather_record r"
         # SQLite, a rare term: its few candidates come from the model's text table and
         # get sorted; walking a sort index would read the whole model to find them.
-        rare = bool(q) and not self.joins and self.search_candidates(q.lower()) is not None
+        rare = bool(q) and not self.searched_joins and self.search_candidates(q.lower()) is not None
         if not rare and sort and self.sql.vendor == "sqlite" and sort[0].field in self.field_pks:
             narrow = self.narrow_filter_index(where, sort)
             if narrow is not None:

@@ -10,9 +10,13 @@ class RecordsConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from gather.accounts.models import Team
+        from gather.query.joins import JOIN_PROVIDERS
 
         from .dialects.sqlite import register_functions
+        from .links import link_joins
         from .standard import team_created
 
         connection_created.connect(register_functions, dispatch_uid="gather-sqlite-functions")
         post_save.connect(team_created, sender=Team, dispatch_uid="records-standard-models")
+        if link_joins not in JOIN_PROVIDERS:
+            JOIN_PROVIDERS.append(link_joins)

@@ -18,7 +18,7 @@ from gather.query.joins import joined_values, joins_for_model
 from . import catalogue
 from .dialects import current as dialect
 from .fields import field_name_problem
-from .models import DataModel, Field, FieldType, Record
+from .models import DataModel, Field, FieldType, Link, Record
 from .payload import check_finite
 from .selectors import record_out
 
@@ -127,6 +127,12 @@ def model_touch(model: DataModel) -> None:
             [model.pk],
         )
         row = cur.fetchone()
+        # Models linking to this one join its catalogue (the types of ``account.plan``).
+        cur.execute(
+            "UPDATE gather_model SET revision = revision + 1 WHERE id IN"
+            " (SELECT model_id FROM gather_link WHERE target_id = %s AND model_id <> %s)",
+            [model.pk, model.pk],
+        )
     if row is not None:
         model.revision = row[0]
     catalogue.forget(model)
@@ -143,7 +149,15 @@ def model_delete(*, team: Team, model: DataModel) -> None:
     catalogue.forget(model)
     joins.forget(model)
     indexes_drop(model=model)
-    model.delete()
+    linking = list(Link.objects.filter(target=model).exclude(model=model).values_list("model_id"))
+    model.delete()  # its links, both ways, go with it
+    if linking:
+        with connection.cursor() as cur:
+            marks = ", ".join(["%s"] * len(linking))
+            cur.execute(
+                f"UPDATE gather_model SET revision = revision + 1 WHERE id IN ({marks})",
+                [pk for (pk,) in linking],
+            )
 
 
 def field_set_type(*, team: Team, model: DataModel, name: str, type: str) -> Field:
