@@ -82,6 +82,19 @@ class RecordPage(Schema):
     total: int | None = None
 
 
+class RelatedOut(Schema):
+    model: str = Field(..., description="The linking model's Model ID.")
+    model_name: str = Field(..., examples=["Orders"])
+    link: str = Field(..., description="The name of that model's link.", examples=["account"])
+    field: str = Field(..., description="Its field holding this record's ID.")
+    total: int = Field(..., description="How many of its records link to this one.")
+    records: list[RecordOut] = Field(..., description="The newest 10 of them, newest first.")
+
+
+class RelatedList(Schema):
+    data: list[RelatedOut]
+
+
 class BatchItemOut(Schema):
     index: int = Field(..., description="Position of the item in the request.")
     status: int = Field(..., description="201 created, 200 merged, 4xx not stored.")

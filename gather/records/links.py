@@ -62,6 +62,40 @@ def incoming_links(*, team: Team, model: DataModel) -> list[Link]:
     )
 
 
+RELATED_LIMIT = 10
+
+
+def record_related(*, team: Team, model: DataModel, key: str) -> list[dict]:
+    """For each link from a model of the team to this one: how many records link to this
+    record and the newest of them -- the list query ``filter[<field>]=<key>`` of that
+    model, so the total matches the view the UI links to."""
+    from gather.core.errors import NotFound
+    from gather.query.engine import record_query
+    from gather.query.spec import Condition, Group, QuerySpec
+
+    if not Record.objects.filter(model=model, key=key).exists():
+        raise NotFound(f"No record {key!r} in model {model.name!r}.", code="record_not_found")
+    out = []
+    for link in incoming_links(team=team, model=model):
+        spec = QuerySpec(
+            where=Group("and", (Condition(link.field, "eq", key),)),
+            limit=RELATED_LIMIT,
+            count=True,
+        )
+        page = record_query(team=team, model=link.model, spec=spec)
+        out.append(
+            {
+                "model": link.model.public_id,
+                "model_name": link.model.name,
+                "link": link.name,
+                "field": link.field,
+                "total": page["total"],
+                "records": page["data"],
+            }
+        )
+    return out
+
+
 # -- services --------------------------------------------------------------------------
 
 
@@ -142,5 +176,9 @@ def model_links_set(*, team: Team, model: DataModel, links) -> None:
                 continue
             target, name = change
             Link.objects.create(model=model, field=field, target=target, name=name)
-            Field.objects.get_or_create(model=model, name=field, defaults={"type": "string"})
+            # A link field holds a key: text, like the ID field, so that
+            # filter[<field>]=<key> selects exactly the records that link to the key.
+            Field.objects.update_or_create(
+                model=model, name=field, defaults={"type": "string", "type_locked": True}
+            )
     model_touch(model)

@@ -59,7 +59,9 @@ def ensure_standard_models(team_id: int, DataModel, Field, Link, new_model_id) -
             )
             Field.objects.create(model=model, name="id", type="string", type_locked=True)
             for name in std.fields:
-                Field.objects.create(model=model, name=name, type="string")
+                # a link field holds a key: text, set like a hand-set type
+                locked = name in std.links
+                Field.objects.create(model=model, name=name, type="string", type_locked=locked)
         by_type[std.type] = model
     for std in STANDARD_MODELS:
         model = by_type[std.type]

@@ -233,3 +233,66 @@ def test_deleting_a_linked_model_drops_the_link(api, orders, team):
     assert "customer" not in rec
     resp = api.get(f"/api/models/{orders.slug}/records", {"filter[customer.x]": "1"})
     assert resp.status_code in (400, 422)
+
+
+def test_related_lists_each_incoming_link(api, linked, team):
+    post(api, "account", id="acme", name="Acme")
+    post(api, "account", id="other", name="Other")
+    for i in range(12):
+        post(api, linked.slug, id=f"o{i}", amount=i, account_id="acme")
+    post(api, linked.slug, id="x", account_id="other")
+    post(api, "user", id="u1", account_id="acme", email="a@acme.test")
+    resp = api.get("/api/models/account/records/acme/related")
+    assert resp.status_code == 200, resp.content
+    by_link = {(e["model_name"], e["link"]): e for e in resp.json()["data"]}
+    assert set(by_link) == {("User", "account"), ("Orders", "account")}
+    orders = by_link[("Orders", "account")]
+    assert (orders["model"], orders["field"], orders["total"]) == (
+        linked.public_id,
+        "account_id",
+        12,
+    )
+    assert [r["id"] for r in orders["records"]] == [f"o{i}" for i in range(11, 1, -1)]
+    assert orders["records"][0]["account"]["name"] == "Acme"
+    users = by_link[("User", "account")]
+    assert users["total"] == 1 and users["records"][0]["id"] == "u1"
+    # "All 12" is the list query the entry names.
+    page = api.get(
+        f"/api/models/{orders['model']}/records", {"filter[account_id]": "acme", "count": "true"}
+    ).json()
+    assert page["total"] == 12
+    # Moving an order to another account moves it in the related lists.
+    post(api, linked.slug, id="o11", account_id="other")
+    got = api.get("/api/models/account/records/acme/related").json()["data"]
+    orders = next(e for e in got if e["model"] == linked.public_id)
+    assert orders["total"] == 11 and orders["records"][0]["id"] == "o10"
+    # A record nothing links to: every link listed, with none.
+    post(api, "account", id="lonely")
+    got = api.get("/api/models/account/records/lonely/related").json()["data"]
+    assert sorted(e["total"] for e in got) == [0, 0] and all(e["records"] == [] for e in got)
+
+
+def test_related_for_numeric_keys_and_missing_records(api, orders, team):
+    customers = make_model(team, "Customers")
+    api.patch(f"/api/models/{orders.slug}", {"links": {"cust_id": {"model": customers.slug}}})
+    post(api, customers.slug, id=7)
+    post(api, orders.slug, id="1", cust_id=7)
+    post(api, orders.slug, id="2", cust_id="7")
+    got = api.get(f"/api/models/{customers.slug}/records/7/related").json()["data"]
+    assert [(e["total"], [r["id"] for r in e["records"]]) for e in got] == [(2, ["2", "1"])]
+    resp = api.get(f"/api/models/{customers.slug}/records/8/related")
+    assert resp.status_code == 404
+    assert resp.json()["error"]["code"] == "record_not_found"
+
+
+def test_related_is_scoped_to_the_team(api, other_api, linked):
+    post(api, "account", id="acme")
+    post(api, linked.slug, id="1", account_id="acme")
+    resp = other_api.get(
+        f"/api/models/{api.get('/api/models/account').json()['id']}/records/acme/related"
+    )
+    assert resp.status_code == 404
+    assert resp.json()["error"]["code"] == "model_not_found"
+    other_api.post("/api/models/account/records", json={"id": "acme"})
+    got = other_api.get("/api/models/account/records/acme/related").json()["data"]
+    assert [(e["model_name"], e["total"]) for e in got] == [("User", 0)]

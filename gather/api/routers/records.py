@@ -6,11 +6,11 @@ import orjson
 from django.http import HttpResponse
 from ninja import Router, Status
 
-from gather.api.schemas import ERRORS, BatchOut, ErrorOut, RecordOut, RecordPage
+from gather.api.schemas import ERRORS, BatchOut, ErrorOut, RecordOut, RecordPage, RelatedList
 from gather.core.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from gather.query import engine
 from gather.query.spec import spec_from_json, spec_from_params
-from gather.records import selectors, services
+from gather.records import links, selectors, services
 from gather.records.payload import parse_form, parse_json
 
 router = Router(tags=["Records"])
@@ -303,3 +303,16 @@ def delete_record(request, model: str, record_id: str):
     obj = selectors.model_get(team=team, ref=model)
     services.record_delete(team=team, model=obj, key=record_id)
     return Status(204, None)
+
+
+@router.get("/{model}/records/{record_id}/related", response={200: RelatedList, **ERRORS})
+def related_records(request, model: str, record_id: str):
+    """Records linking to this one: one entry per link from any model of the team to
+    this model, with how many records link here and the newest 10 of them.
+
+    An entry's records are what its model's list query
+    `filter[<entry.field>]=<record_id>` returns, newest first.
+    """
+    team = request.auth.team
+    obj = selectors.model_get(team=team, ref=model)
+    return json_response({"data": links.record_related(team=team, model=obj, key=record_id)})
