@@ -61,14 +61,14 @@ def _clean_id_field(id_field) -> str:
 
 def model_create(*, team: Team, name, type="custom", id_field="id") -> DataModel:
     name = _clean_name(name)
-    if isinstance(type, str) and type.strip().lower() in MODEL_TYPES:
-        type = type.strip().lower()  # "Custom", as the UI spells it, is accepted too
-    elif type in DataModel.STANDARD_TYPES:
+    if isinstance(type, str):
+        type = type.strip().lower()  # the app shows it as "Custom"
+    if type in DataModel.STANDARD_TYPES:
         raise ValidationFailed(
             f"Every team has exactly one {type!r} model already; create 'custom' models.",
             field="type",
         )
-    else:
+    if type not in MODEL_TYPES:
         raise ValidationFailed(
             f"Unknown model type {type!r}; the supported type is 'custom'.", field="type"
         )

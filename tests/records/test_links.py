@@ -296,3 +296,13 @@ def test_related_is_scoped_to_the_team(api, other_api, linked):
     other_api.post("/api/models/account/records", json={"id": "acme"})
     got = other_api.get("/api/models/account/records/acme/related").json()["data"]
     assert [(e["model_name"], e["total"]) for e in got] == [("User", 0)]
+
+
+def test_related_for_an_id_with_a_slash(api, linked):
+    post(api, "account", id="eu/acme")
+    post(api, linked.slug, id="1", account_id="eu/acme")
+    resp = api.get("/api/models/account/records/eu%2Facme/related")
+    assert resp.status_code == 200, resp.content
+    got = {e["model"]: e["total"] for e in resp.json()["data"]}
+    assert got[linked.public_id] == 1
+    assert api.get("/api/models/account/records/eu%2Facme").json()["id"] == "eu/acme"
