@@ -1,5 +1,5 @@
-"""Links between models: what queries through a link cost, and what a link costs writes
-(docs/decisions/023-links-as-joins.md).
+"""Links between models and rollups: what queries through them cost, and what they cost
+writes (docs/decisions/023-links-as-joins.md, 024-rollup-maintenance.md).
 
     GATHER_HOME=/tmp/bench-links DATABASE_URL=sqlite:////tmp/bench-links/gather.db \\
         .venv/bin/python bench/links.py --accounts 10000 --orders 100000
@@ -11,7 +11,8 @@
 
 Makes a team with --accounts accounts (a third "pro") and --orders orders linked to them
 through ``account_id``, skewed (account i gets a share ~ 1/(i+1): the first ones have
-thousands), written through the batch service. It runs in-process through the query
+thousands), with two rollups on Account over them (``orders`` = count, ``revenue`` = sum
+of ``amount``), written through the batch service. It runs in-process through the query
 engine and the services the API calls (no HTTP), and reports p50/p95 over --repeat runs:
 
 1. orders filtered by ``account.plan`` = pro, sorted by ``amount``, first page of 50,
@@ -19,8 +20,11 @@ engine and the services the API calls (no HTTP), and reports p50/p95 over --repe
 2. ``q`` with a rare term, the record's own values only (as shipped) and with the linked
    account's values searched too (the other side of the ``q`` decision);
 3. ``/related`` for the account with the most orders (its total and newest 10);
-4. batch ingest (1,000 a call) of new orders into the linked model and into a model
-   without the link, alternating, rows/s and the ratio.
+4. accounts sorted by ``-rollups.revenue`` and filtered by ``rollups.orders`` >= 10,
+   first page of 50;
+5. batch ingest (1,000 a call) of new orders into the model with the link and the two
+   rollups over it, and into the same kind of model without them, alternating, rows/s
+   and the ratio.
 """
 
 import argparse
@@ -43,6 +47,7 @@ from gather.query import engine  # noqa: E402
 from gather.query.joins import joins_for_model  # noqa: E402
 from gather.query.spec import Condition, Group, QuerySpec, SortKey  # noqa: E402
 from gather.records.links import model_links_set, record_related  # noqa: E402
+from gather.records.rollups import model_rollups_set  # noqa: E402
 from gather.records.selectors import model_get  # noqa: E402
 from gather.records.services import model_create, record_upsert_batch  # noqa: E402
 
@@ -90,6 +95,16 @@ def main() -> None:
     orders = model_create(team=team, name=f"Orders {int(time.time())}")
     plain = model_create(team=team, name=f"Orders unlinked {int(time.time())}")
     model_links_set(team=team, model=orders, links={"account_id": {"model": "account"}})
+    over = {"model": orders.public_id, "link": "account"}
+    model_rollups_set(
+        team=team,
+        model=account_model,
+        rollups={
+            "orders": {**over, "fn": "count"},
+            "revenue": {**over, "fn": "sum", "field": "amount"},
+        },
+    )
+    account_model = model_get(team=team, ref="account")
     weights, total = [], 0.0
     for i in range(args.accounts):
         total += 1 / (i + 1)
@@ -143,6 +158,16 @@ def main() -> None:
     )
     results["related_biggest_account"] = timings(
         lambda: record_related(team=team, model=account_model, key="a000000"), args.repeat
+    )
+
+    by_rollups = QuerySpec(
+        where=Group("and", (Condition("rollups.orders", "gte", "10"),)),
+        sort=(SortKey("rollups.revenue", True),),
+        limit=50,
+    )
+    results["accounts_by_rollups"] = timings(
+        lambda: engine.record_query(team=team, model=account_model, spec=by_rollups),
+        args.repeat,
     )
 
     rates = {"linked": [], "plain": []}

@@ -41,6 +41,19 @@ class ModelPatch(Schema):
         ' {"model": "account", "name": "account"}}; null removes a link.',
         examples=[{"account_id": {"model": "account"}}],
     )
+    rollups: dict[str, Any] | None = Field(
+        None,
+        description='Aggregates over linking records by name, e.g. {"revenue": {"model":'
+        ' "orders", "link": "account", "fn": "sum", "field": "amount"}}; null removes one.',
+    )
+
+
+class RollupOut(Schema):
+    name: str = Field(..., examples=["revenue"])
+    model: str = Field(..., description="The Model ID of the records it aggregates.")
+    link: str = Field(..., description="That model's link to this one.", examples=["account"])
+    fn: str = Field(..., examples=["sum"])
+    field: str | None = Field(None, examples=["amount"])
 
 
 class LinkOut(Schema):
@@ -57,6 +70,7 @@ class ModelOut(Schema):
     id_field: str
     fields: list[FieldOut]
     links: list[LinkOut]
+    rollups: list[RollupOut]
     record_count: int
 
 

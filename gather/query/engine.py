@@ -44,6 +44,7 @@ class Ref:
     src: str  # "r.data", "j0.data", or a column for metadata / the key
     path: tuple[str, ...]
     column: bool = False  # src is a plain column (record key or timestamp)
+    default: object = None  # the value when nothing is joined (a rollup's count: 0)
 
 
 class Compiler:
@@ -78,7 +79,8 @@ class Compiler:
                 if parts[1] not in spec.fields:
                     raise InvalidInput(f"{spec.name} has no field {parts[1]!r}.", field=where)
                 kind = spec.fields[parts[1]] if len(parts) == 2 else "string"
-                return Ref(name, kind, f"j{i}.{spec.data_column}", parts[1:])
+                default = spec.defaults.get(parts[1]) if len(parts) == 2 else None
+                return Ref(name, kind, f"j{i}.{spec.data_column}", parts[1:], default=default)
         if head in self.catalogue:
             kind = self.catalogue[head] if len(parts) == 1 else "string"
             return Ref(name, kind, "r.data", parts)
@@ -91,7 +93,10 @@ class Compiler:
         if ref.column:
             return s.column_ts(ref.src) if ref.type == "datetime" else ref.src
         if ref.type == "number":
-            return s.number(ref.src, ref.path)
+            expr = s.number(ref.src, ref.path)
+            if isinstance(ref.default, int) and not isinstance(ref.default, bool):
+                expr = f"COALESCE({expr}, {int(ref.default)})"
+            return expr
         if ref.type == "boolean":
             return s.boolean(ref.src, ref.path)
         if ref.type == "datetime":
@@ -495,7 +500,7 @@ def _page(model, spec: QuerySpec, limit: int, joins=None) -> dict:
     n = len(c.joins)
     data = []
     for row in rows:
-        joined = {spec.name: _json(row[5 + i]) for i, spec in enumerate(c.joins)}
+        joined = {spec.name: spec.shape(_json(row[5 + i])) for i, spec in enumerate(c.joins)}
         data.append(record_out(row[1], _json(row[2]), row[3], row[4], joined))
     next_cursor = None
     if more and rows:

@@ -29,6 +29,18 @@ class JoinSpec:
     searched: bool = True
     kind: str = "join"  # "join" (a connector's) or "link" (another model of the team)
     target: str = ""  # for links: the linked model's Model ID
+    # Values of fields when nothing is joined (rollups: a count of nothing is 0). With
+    # defaults, the joined object always shows exactly these fields.
+    defaults: dict = field(default_factory=dict)
+
+    def shape(self, value):
+        """The joined object as record JSON shows it."""
+        if not self.defaults:
+            return value
+        out = dict(self.defaults)
+        if isinstance(value, dict):
+            out.update((k, v) for k, v in value.items() if k in out and v is not None)
+        return out
 
 
 # A provider returns one spec, several, or None.
@@ -91,5 +103,5 @@ def joined_values(specs: list[JoinSpec], datas: list[dict]) -> list[dict[str, di
                     found[key] = orjson.loads(data) if isinstance(data, str | bytes) else data
         for i, d in enumerate(datas):
             key = _as_key(d.get(spec.record_field))
-            result[i][spec.name] = found.get(key) if key is not None else None
+            result[i][spec.name] = spec.shape(found.get(key) if key is not None else None)
     return result

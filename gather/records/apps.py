@@ -14,9 +14,11 @@ class RecordsConfig(AppConfig):
 
         from .dialects.sqlite import register_functions
         from .links import link_joins
+        from .rollups import rollup_joins
         from .standard import team_created
 
         connection_created.connect(register_functions, dispatch_uid="gather-sqlite-functions")
         post_save.connect(team_created, sender=Team, dispatch_uid="records-standard-models")
-        if link_joins not in JOIN_PROVIDERS:
-            JOIN_PROVIDERS.append(link_joins)
+        for provider in (link_joins, rollup_joins):
+            if provider not in JOIN_PROVIDERS:
+                JOIN_PROVIDERS.append(provider)

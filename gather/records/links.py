@@ -14,7 +14,7 @@ from gather.query.joins import JoinSpec, joins_for_model
 
 from . import catalogue
 from .fields import field_name_problem
-from .models import DataModel, Field, Link, Record
+from .models import DataModel, Field, Link, Record, Rollup
 
 # Top-level keys of record JSON, and names kept for what builds on links.
 RESERVED_NAMES = frozenset({"id", "data", "created_at", "updated_at", "rollups", "activity"})
@@ -167,18 +167,38 @@ def model_links_set(*, team: Team, model: DataModel, links) -> None:
         seen[name] = field
     if not plan:
         return
+    from . import rollups as rollup_values
+
+    touched_rollups = list(Rollup.objects.filter(link__model=model, link__field__in=list(plan)))
     with transaction.atomic():
-        # The final names are unique (checked above), so replacing the planned fields'
-        # links whole lets two links swap names in one request.
-        Link.objects.filter(model=model, field__in=list(plan)).delete()
+        Link.objects.filter(
+            model=model, field__in=[f for f, c in plan.items() if c is None]
+        ).delete()
+        changing = {x.field: x for x in existing.values() if plan.get(x.field) is not None}
+        # The final names are unique (checked above); park the changing links under names
+        # no link can have ("." is refused) so two links may swap names in one request.
+        for link in changing.values():
+            Link.objects.filter(pk=link.pk).update(name=f".{link.pk}")
         for field, change in plan.items():
             if change is None:
                 continue
             target, name = change
-            Link.objects.create(model=model, field=field, target=target, name=name)
+            link = changing.get(field)
+            if link is None:
+                Link.objects.create(model=model, field=field, target=target, name=name)
+            else:
+                if link.target_id != target.pk:
+                    # Rollups counted these records on the old target; they go with it.
+                    Rollup.objects.filter(link=link).delete()
+                Link.objects.filter(pk=link.pk).update(target=target, name=name)
             # A link field holds a key: text, like the ID field, so that
             # filter[<field>]=<key> selects exactly the records that link to the key.
             Field.objects.update_or_create(
                 model=model, name=field, defaults={"type": "string", "type_locked": True}
             )
+        targets = {r.model_id for r in touched_rollups}
+        for target in DataModel.objects.filter(pk__in=targets):
+            rollup_values.rebuild(model=target)
     model_touch(model)
+    for target in DataModel.objects.filter(pk__in=targets):
+        model_touch(target)  # its rollups may have gone with a link

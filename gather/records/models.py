@@ -82,6 +82,44 @@ class Link(TimestampedModel):
         ]
 
 
+class Rollup(TimestampedModel):
+    """An aggregate, on ``model``'s records, over the ``source`` records whose ``link``
+    names them (Account.revenue = sum of Orders.amount through Orders' ``account``)."""
+
+    FUNCTIONS = ("count", "sum", "min", "max", "avg")
+
+    model = models.ForeignKey(DataModel, on_delete=models.CASCADE, related_name="rollups")
+    name = models.CharField(max_length=200)
+    source = models.ForeignKey(DataModel, on_delete=models.CASCADE, related_name="rollups_fed")
+    link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="rollups")
+    fn = models.CharField(max_length=8)
+    field = models.CharField(max_length=200, blank=True)  # empty for count
+
+    class Meta:
+        db_table = "gather_rollup"
+        constraints = [
+            models.UniqueConstraint(fields=["model", "name"], name="rollup_model_name_uniq"),
+        ]
+
+
+class RollupValue(models.Model):
+    """A record's rollup values by name, kept exact on every write of their sources;
+    keyed by the record's key, so values wait for a record that arrives later."""
+
+    model = models.ForeignKey(DataModel, on_delete=models.CASCADE, db_index=False)
+    key = models.TextField()
+    data = models.JSONField()
+
+    class Meta:
+        db_table = "gather_rollup_value"
+        constraints = [
+            models.UniqueConstraint(fields=["model", "key"], name="rollup_value_model_key_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
 class Record(models.Model):
     """A record: a JSON object, keyed by the text of its model's ID field."""
 

@@ -15,10 +15,10 @@ from gather.core.errors import (
 from gather.query import joins
 from gather.query.joins import joined_values, joins_for_model
 
-from . import catalogue
+from . import catalogue, rollups
 from .dialects import current as dialect
 from .fields import field_name_problem
-from .models import DataModel, Field, FieldType, Link, Record
+from .models import DataModel, Field, FieldType, Link, Record, Rollup
 from .payload import check_finite
 from .selectors import record_out
 
@@ -150,6 +150,10 @@ def model_delete(*, team: Team, model: DataModel) -> None:
     joins.forget(model)
     indexes_drop(model=model)
     linking = list(Link.objects.filter(target=model).exclude(model=model).values_list("model_id"))
+    # Models with rollups over this one lose them with it: their joins change too.
+    linking += list(
+        Rollup.objects.filter(source=model).exclude(model=model).values_list("model_id")
+    )
     model.delete()  # its links, both ways, go with it
     if linking:
         with connection.cursor() as cur:
@@ -223,14 +227,23 @@ def record_upsert(*, team: Team, model: DataModel, payload) -> tuple[dict, bool]
     """Create or merge one record. Returns (record JSON, created)."""
     key = record_validate(model, payload)
     catalogue.observe(model, [payload])
-    row = dialect().upsert_one(model_id=model.pk, key=key, data=payload)
+    if rollups.fed_by(model):
+        with transaction.atomic():  # the rollups it feeds change with it
+            old = rollups.before_write(model, [key])
+            row = dialect().upsert_one(model_id=model.pk, key=key, data=payload)
+            rollups.after_write(model, old, [row.data])
+    else:
+        row = dialect().upsert_one(model_id=model.pk, key=key, data=payload)
     specs = joins_for_model(model)
     joined = joined_values(specs, [row.data])[0] if specs else {}
     return record_out(row.key, row.data, row.created_at, row.updated_at, joined), row.created
 
 
 def record_delete(*, team: Team, model: DataModel, key: str) -> None:
-    deleted, _ = Record.objects.filter(model=model, key=key).delete()
+    with transaction.atomic():
+        old = rollups.before_write(model, [key])
+        deleted, _ = Record.objects.filter(model=model, key=key).delete()
+        rollups.after_write(model, old, [])
     if not deleted:
         raise NotFound(f"No record {key!r} in model {model.name!r}.")
 
@@ -268,7 +281,14 @@ def record_upsert_batch(*, team: Team, model: DataModel, items: list) -> dict:
         catalogue.observe(model, list(merged.values()))
         # In key order, so concurrent batches lock shared rows in the same order and
         # never deadlock each other (PostgreSQL aborts one of them otherwise).
-        created = dialect().upsert_many(model_id=model.pk, items=sorted(merged.items()))
+        items = sorted(merged.items())
+        if rollups.fed_by(model):
+            with transaction.atomic():  # the rollups it feeds change with it
+                old = rollups.before_write(model, [key for key, _ in items])
+                created = dialect().upsert_many(model_id=model.pk, items=items)
+                rollups.after_write(model, old, [data for _, data in items])
+        else:
+            created = dialect().upsert_many(model_id=model.pk, items=items)
     else:
         created = {}
     counts = {"created": 0, "updated": 0, "failed": 0}

@@ -61,10 +61,14 @@ def seeded_records(n: int, seed: int = 20261128, parents: int = 0) -> list[dict]
 TYPES = {"s": "string", "n": "number", "b": "boolean", "d": "datetime"}
 PATHS = [*TYPES, *(f"parent.{name}" for name in TYPES)]  # own fields, the linked parent's
 PARENTS = 16
+# Parents' rollups over their things: how many link to them, and the sum of their "n".
+ROLLUPS = {"kids": "number", "total": "number"}
+PARENT_PATHS = [*TYPES, *(f"rollups.{name}" for name in ROLLUPS)]
 
 
 def kind_of(path: str) -> str:
-    return TYPES[path.rpartition(".")[2]]
+    name = path.rpartition(".")[2]
+    return ROLLUPS[name] if path.startswith("rollups.") else TYPES[name]
 
 
 def typed(kind, value):
@@ -109,8 +113,8 @@ VALUES = {
 
 
 @st.composite
-def conditions(draw):
-    name = draw(st.sampled_from(PATHS))
+def conditions(draw, paths=PATHS):
+    name = draw(st.sampled_from(paths))
     kind = kind_of(name)
     op = draw(st.sampled_from(OPS_BY_TYPE[kind]))
     if op == "empty":
@@ -190,6 +194,7 @@ def dataset(db, request):
     if True:
         from gather.records.links import model_links_set
         from gather.records.models import Field
+        from gather.records.rollups import model_rollups_set
 
         team = make_team("Property")
         model = make_model(team, "Things", "id")
@@ -203,6 +208,14 @@ def dataset(db, request):
         parents = {item["id"]: item for item in parent_items}
         model_links_set(
             team=team, model=model, links={"p_id": {"model": parent.public_id, "name": "parent"}}
+        )
+        model_rollups_set(
+            team=team,
+            model=parent,
+            rollups={
+                "kids": {"model": model.public_id, "link": "parent", "fn": "count"},
+                "total": {"model": model.public_id, "link": "parent", "fn": "sum", "field": "n"},
+            },
         )
         datas = seeded_records(60, parents=PARENTS)
         payloads = []
@@ -240,7 +253,17 @@ def dataset(db, request):
             .order_by("id")
             .values_list("id", "key", "data")
         ]
-        return team, model, rows
+        parent_rows = []
+        for pk, key, data in parent.records.order_by("id").values_list("id", "key", "data"):
+            kids = [r[2] for r in rows if r[2].get("p_id") == key]
+            ns = [v for kid in kids if (v := typed("number", kid.get("n", MISSING))) is not None]
+            flat = {
+                **data,
+                "rollups.kids": len(kids),
+                "rollups.total": str(sum(ns)) if ns else None,
+            }
+            parent_rows.append((pk, key, data, flat))
+        return team, model, rows, parent, parent_rows
 
 
 @settings(
@@ -259,7 +282,7 @@ def dataset(db, request):
     q=st.one_of(st.none(), st.text(alphabet='abAB%_x 7.-t\\"Ä', min_size=1, max_size=4)),
 )
 def test_query_compiler_matches_reference(dataset, where, sort, limit, q):
-    team, model, rows = dataset
+    team, model, rows = dataset[:3]
     expected = reference(rows, where, sort, q)
     spec = QuerySpec(
         where=Group("and", tuple(where)) if where else None, sort=tuple(sort), limit=limit, q=q
@@ -279,3 +302,43 @@ def test_query_compiler_matches_reference(dataset, where, sort, limit, q):
         )["total"]
     assert got == expected
     assert total == len(expected)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    where=st.lists(conditions(PARENT_PATHS), max_size=3),
+    sort=st.lists(
+        st.builds(SortKey, st.sampled_from(PARENT_PATHS), st.booleans()),
+        max_size=2,
+        unique_by=lambda k: k.field,
+    ),
+    limit=st.integers(1, 10),
+)
+def test_rollup_queries_match_reference(dataset, where, sort, limit):
+    """Filters and sorts over rollups (kept on write) against counts and sums in Python."""
+    team, _, _, parent, rows = dataset
+    expected = reference(rows, where, sort)
+    spec = QuerySpec(
+        where=Group("and", tuple(where)) if where else None, sort=tuple(sort), limit=limit
+    )
+    got, cursor = [], None
+    for _ in range(len(rows) + 2):
+        page = record_query(
+            team=team, model=parent, spec=QuerySpec(**{**spec.__dict__, "cursor": cursor})
+        )
+        for record in page["data"]:
+            flat = next(r[3] for r in rows if r[1] == record["id"])
+            assert record["rollups"]["kids"] == flat["rollups.kids"]
+            total = flat["rollups.total"]
+            assert (record["rollups"]["total"] is None) == (total is None)
+            if total is not None:
+                assert Decimal(str(record["rollups"]["total"])) == Decimal(total)
+        got += [r["id"] for r in page["data"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert got == expected
