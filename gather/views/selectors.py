@@ -14,6 +14,15 @@ def view_list(*, team: Team) -> list[SavedView]:
     return list(SavedView.objects.filter(team=team).select_related("model").order_by("name", "id"))
 
 
+def views_by_model(*, team: Team) -> dict[str, SavedView]:
+    """The first view (by name) of each of the team's models, by Model ID: where links
+    from a record page to another model's records lead."""
+    found: dict[str, SavedView] = {}
+    for view in view_list(team=team):
+        found.setdefault(view.model.public_id, view)
+    return found
+
+
 def view_get(*, team: Team, ref: str) -> SavedView:
     """A team's view by its public id; another team's view does not exist."""
     view = SavedView.objects.filter(team=team, public_id=ref).select_related("model").first()
