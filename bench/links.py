@@ -44,6 +44,7 @@ from django.db import connection  # noqa: E402
 
 from gather.accounts.services import user_init  # noqa: E402
 from gather.query import engine  # noqa: E402
+from gather.query.indexes import index_ensure, search_index_ensure  # noqa: E402
 from gather.query.joins import joins_for_model  # noqa: E402
 from gather.query.spec import Condition, Group, QuerySpec, SortKey  # noqa: E402
 from gather.records.links import model_links_set, record_related  # noqa: E402
@@ -116,6 +117,16 @@ def main() -> None:
         ]
         record_upsert_batch(team=team, model=orders, items=items)
         record_upsert_batch(team=team, model=plain, items=items)
+    # What a running server builds in the background on first use (decisions 007, 008):
+    # the sort index on amount, the link field's index (related lists, rollups), the
+    # orders' text index.
+    for field, desc in (("amount", False), ("account_id", False)):
+        index_ensure(model_pk=orders.pk, field_name=field, desc=desc)
+    search_index_ensure(model_pk=orders.pk)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE gather_record")
+            cur.execute("ANALYZE gather_rollup_value")
     orders = model_get(team=team, ref=orders.public_id)
     results = {"vendor": connection.vendor, "accounts": args.accounts, "orders": args.orders}
 

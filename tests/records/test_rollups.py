@@ -314,3 +314,23 @@ def test_rollups_match_reference_after_any_writes(team, ops):
                 assert got[name] is None, (key, name, got)
             else:
                 assert Decimal(str(got[name])) == want[name], (key, name, got, want)
+
+
+def test_deleting_the_model_with_rollups_leaves_its_sources_writable(api, orders, team):
+    companies = make_model(team, "Companies")
+    api.patch(f"/api/models/{orders.slug}", {"links": {"company_id": {"model": companies.slug}}})
+    over = {"model": orders.slug, "link": "company", "fn": "count"}
+    assert api.patch(f"/api/models/{companies.slug}", {"rollups": {"n": over}}).status_code == 200
+    post(api, orders.slug, id="1", company_id="c")  # this process caches what orders feed
+    assert api.delete(f"/api/models/{companies.slug}").status_code == 204
+    assert (
+        api.post(
+            f"/api/models/{orders.slug}/records", json={"id": "2", "company_id": "c"}
+        ).status_code
+        == 201
+    )
+    resp = api.post(
+        f"/api/models/{orders.slug}/records/batch", json=[{"id": "3", "company_id": "c"}]
+    )
+    assert resp.json()["created"] == 1
+    assert api.delete(f"/api/models/{orders.slug}/records/1").status_code == 204
