@@ -1,8 +1,9 @@
 """Rollups: aggregates on a model's records over the records that link to them.
 
 Values are kept on write (decision 024): every write to a rollup's source model (single,
-batch, delete) recomputes, in the same transaction, the rollups of the records it linked
-to before and links to after, with one grouped aggregate per link, and merges them into
+batch, delete) updates, in the same transaction, the rollups of the records it linked to
+before and links to after -- counts, sums and averages by the difference between the old
+and new records, minimums and maximums by a grouped aggregate -- in
 ``gather_rollup_value`` (one JSON object per record key). A definition change rebuilds
 the target model's values whole. Reads join the values like any other join: the
 ``rollups`` ``JoinSpec`` (with defaults: a count of nothing is 0), so record JSON,
@@ -18,7 +19,7 @@ from gather.core.errors import ValidationFailed
 from gather.query.joins import JoinSpec, _as_key
 
 from .dialects import current as dialect
-from .fields import field_name_problem
+from .fields import NUMBER_RE, field_name_problem
 from .models import DataModel, Link, Record, Rollup, RollupValue
 
 NAME = "rollups"  # the join's name: record JSON key and query prefix
@@ -81,6 +82,11 @@ def fed_by(model: DataModel) -> list[Rollup]:
 
 
 # -- keeping values exact --------------------------------------------------------------
+#
+# A value object holds, besides each rollup's value by name, what keeps it exact without
+# reading the source records again: for ``sum`` and ``avg`` the exact sum (decimal text)
+# and how many numbers it adds (``~<name>.s``, ``~<name>.n``). Record JSON and queries see
+# the names only (the join's fields).
 
 
 def _number(value):
@@ -93,33 +99,63 @@ def _number(value):
     return value
 
 
+def as_number(value) -> Decimal | int | None:
+    """A stored value read as a number, as the query language reads it (gather_num);
+    integers stay integers (exact, and cheap to add)."""
+    if type(value) is int:
+        return value
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, Decimal):
+        return value  # PostgreSQL's numeric sum
+    if isinstance(value, int | float):
+        return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    if isinstance(value, str) and NUMBER_RE.match(value):
+        return Decimal(value)
+    return None
+
+
+def _hidden(name: str) -> tuple[str, str]:
+    return f"~{name}.s", f"~{name}.n"
+
+
+def _shown(r: Rollup, total: Decimal, n: int):
+    if n <= 0:
+        return None
+    return _number(total if r.fn == "sum" else total / n)
+
+
 def _recompute(source: DataModel, field: str, rollups: list[Rollup], keys) -> None:
     """Recompute ``rollups`` (all over ``source``'s link ``field``) for target ``keys``
-    (None: every key) and merge them into each target model's values."""
+    (None: every key) from the source records, and merge them into the values."""
+    from gather.query import indexes
     from gather.query.engine import Compiler
 
+    indexes.wanted(source, [(field, False)])  # built in the background on first use
     c = Compiler(source, joins=[])
-    key_expr = c.sql.sort_text(c.sql.text("r.data", (field,)))
+    key_expr = c.sql.sort_text(c.typed(c.resolve(field, "link")))
     aggs = []
     for r in rollups:
+        number = c.sql.number("r.data", (r.field,)) if r.field else None
         if r.fn == "count":
             aggs.append("COUNT(*)")
+        elif r.fn in ("sum", "avg"):
+            aggs += [f"SUM({number})", f"COUNT({number})"]
         else:
-            aggs.append(f"{r.fn.upper()}({c.sql.number('r.data', (r.field,))})")
+            aggs.append(f"{r.fn.upper()}({number})")
+    # The link field's own index (SQLite: pinned the way the compiler pins it) finds the
+    # records of the keys; the same index serves filter[<field>]=<key>.
+    pinned = c._pinned(field) if c.sql.vendor == "sqlite" else "1=1"
     sql = (
         f"SELECT {key_expr}, {', '.join(aggs)} FROM gather_record r"
-        f" WHERE r.model_id = {int(source.pk)}"
+        f" WHERE r.model_id = {int(source.pk)} AND {pinned}"
     )
     chunks = [None] if keys is None else [keys[i : i + 500] for i in range(0, len(keys), 500)]
-    by_target: dict[int, dict[str, dict]] = {}
+    values: dict[str, dict] = {}
     for chunk in chunks:
-        if chunk is not None and not chunk:
-            continue
-        params: list = []
-        where = f" AND {key_expr} IS NOT NULL"
-        if chunk is not None:
-            where = f" AND {key_expr} IN ({', '.join(['%s'] * len(chunk))})"
-            params = list(chunk)
+        where, params = f" AND {key_expr} IS NOT NULL", []
+        if chunk is not None:  # the expression filter[<field>][in] compiles to
+            where, params = f" AND {key_expr} IN ({', '.join(['%s'] * len(chunk))})", chunk
         found: dict[str, tuple] = {}
         with connection.cursor() as cur:
             cur.execute(f"{sql}{where} GROUP BY {key_expr}", params)
@@ -127,15 +163,31 @@ def _recompute(source: DataModel, field: str, rollups: list[Rollup], keys) -> No
                 found[row[0]] = row[1:]
         for key in chunk if chunk is not None else found:
             row = found.get(key)
-            for i, r in enumerate(rollups):
-                value = _number(row[i]) if row is not None else None
-                if r.fn == "count" and value is None:
-                    value = 0
-                by_target.setdefault(r.model_id, {}).setdefault(key, {})[r.name] = value
-    for model_id, values in by_target.items():
-        rows = sorted(values.items())  # one lock order for every writer
-        for i in range(0, len(rows), 1000):
-            dialect().merge_rollup_values(model_id=model_id, rows=rows[i : i + 1000])
+            out = values.setdefault(key, {})
+            i = 0
+            for r in rollups:
+                if r.fn == "count":
+                    out[r.name] = row[i] if row is not None else 0
+                    i += 1
+                elif r.fn in ("sum", "avg"):
+                    total = as_number(row[i]) if row is not None and row[i] is not None else None
+                    n = row[i + 1] if row is not None else 0
+                    total = total if total is not None else Decimal(0)
+                    s_name, n_name = _hidden(r.name)
+                    out[s_name], out[n_name] = str(total), n
+                    out[r.name] = _shown(r, total, n)
+                    i += 2
+                else:
+                    out[r.name] = _number(row[i]) if row is not None else None
+                    i += 1
+    if values and rollups:
+        _merge(rollups[0].model_id, values)
+
+
+def _merge(model_id: int, values: dict[str, dict]) -> None:
+    rows = sorted(values.items())  # one lock order for every writer
+    for i in range(0, len(rows), 1000):
+        dialect().merge_rollup_values(model_id=model_id, rows=rows[i : i + 1000])
 
 
 def _groups(rollups: list[Rollup]) -> dict[str, list[Rollup]]:
@@ -145,35 +197,73 @@ def _groups(rollups: list[Rollup]) -> dict[str, list[Rollup]]:
     return groups
 
 
-def before_write(model: DataModel, keys: list[str]) -> dict[str, set[str]] | None:
+def before_write(model: DataModel, keys: list[str]) -> dict[str, dict] | None:
     """Inside the write's transaction, before it: serialise the model's writers and read
-    the link values the records have now. None when the model feeds no rollup."""
-    rollups = fed_by(model)
-    if not rollups:
+    the records as they are (key -> data). None when the model feeds no rollup."""
+    if not fed_by(model):
         return None
     dialect().lock_model_writes(model_id=model.pk)
-    old: dict[str, set[str]] = {field: set() for field in _groups(rollups)}
-    for i in range(0, len(keys), 500):
-        chunk = keys[i : i + 500]
-        rows = Record.objects.filter(model=model, key__in=chunk).values_list("data", flat=True)
-        for data in rows:
-            for field, seen in old.items():
-                if (key := _as_key(data.get(field))) is not None:
-                    seen.add(key)
-    return old
+    return dialect().datas(table=Record._meta.db_table, model_id=model.pk, keys=keys)
 
 
-def after_write(model: DataModel, old: dict[str, set[str]] | None, datas: list[dict]) -> None:
-    """Inside the write's transaction, after it: recompute what it changed."""
+def after_write(model: DataModel, old: dict[str, dict] | None, new: dict[str, dict | None]):
+    """Inside the write's transaction, after it: ``new`` holds each written record as it
+    is now (None: deleted). Counts, sums and averages move by the difference between the
+    old and new records; minimums and maximums of the keys touched are recomputed."""
     if old is None:
         return
     for field, rollups in _groups(fed_by(model)).items():
-        keys = set(old.get(field, ()))
-        for data in datas:
-            if (key := _as_key(data.get(field))) is not None:
-                keys.add(key)
-        if keys:
-            _recompute(model, field, rollups, sorted(keys))
+        additive = [r for r in rollups if r.fn in ("count", "sum", "avg")]
+        extremes = [r for r in rollups if r.fn in ("min", "max")]
+        specs = [(r.name, r.fn == "count", r.field) for r in additive]
+        deltas: dict[str, dict[str, list]] = {}
+        touched: set[str] = set()
+        for key, after in new.items():
+            before = old.get(key)
+            for data, sign in ((before, -1), (after, 1)):
+                if data is None or (target := _as_key(data.get(field))) is None:
+                    continue
+                touched.add(target)
+                delta = deltas.get(target)
+                if delta is None:
+                    delta = deltas[target] = {name: [0, 0] for name, _, _ in specs}
+                for name, is_count, value_field in specs:
+                    d = delta[name]
+                    if is_count:
+                        d[1] += sign
+                    elif (value := as_number(data.get(value_field))) is not None:
+                        d[0] += sign * value
+                        d[1] += sign
+        changed = {
+            key: delta
+            for key, delta in deltas.items()
+            if any(d[0] != 0 or d[1] != 0 for d in delta.values())
+        }
+        if changed and additive:
+            _apply(additive, changed)
+        if touched and extremes:
+            _recompute(model, field, extremes, sorted(touched))
+
+
+def _apply(rollups: list[Rollup], deltas: dict[str, dict[str, list]]) -> None:
+    """Move the values of ``deltas``' keys by them (read, then merged by name)."""
+    target = rollups[0].model_id
+    keys = sorted(deltas)
+    current = dialect().datas(table=RollupValue._meta.db_table, model_id=target, keys=keys)
+    values: dict[str, dict] = {}
+    for key in keys:
+        have, out = current.get(key) or {}, {}
+        for r in rollups:
+            total_delta, n_delta = deltas[key][r.name]
+            if r.fn == "count":
+                out[r.name] = int(have.get(r.name) or 0) + n_delta
+                continue
+            s_name, n_name = _hidden(r.name)
+            total = Decimal(have.get(s_name) or 0) + total_delta
+            n = int(have.get(n_name) or 0) + n_delta
+            out[s_name], out[n_name], out[r.name] = str(total), n, _shown(r, total, n)
+        values[key] = out
+    _merge(target, values)
 
 
 def rebuild(*, model: DataModel) -> None:

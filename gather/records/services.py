@@ -231,7 +231,7 @@ def record_upsert(*, team: Team, model: DataModel, payload) -> tuple[dict, bool]
         with transaction.atomic():  # the rollups it feeds change with it
             old = rollups.before_write(model, [key])
             row = dialect().upsert_one(model_id=model.pk, key=key, data=payload)
-            rollups.after_write(model, old, [row.data])
+            rollups.after_write(model, old, {key: row.data})
     else:
         row = dialect().upsert_one(model_id=model.pk, key=key, data=payload)
     specs = joins_for_model(model)
@@ -243,7 +243,7 @@ def record_delete(*, team: Team, model: DataModel, key: str) -> None:
     with transaction.atomic():
         old = rollups.before_write(model, [key])
         deleted, _ = Record.objects.filter(model=model, key=key).delete()
-        rollups.after_write(model, old, [])
+        rollups.after_write(model, old, {key: None})
     if not deleted:
         raise NotFound(f"No record {key!r} in model {model.name!r}.")
 
@@ -286,7 +286,9 @@ def record_upsert_batch(*, team: Team, model: DataModel, items: list) -> dict:
             with transaction.atomic():  # the rollups it feeds change with it
                 old = rollups.before_write(model, [key for key, _ in items])
                 created = dialect().upsert_many(model_id=model.pk, items=items)
-                rollups.after_write(model, old, [data for _, data in items])
+                # Top-level keys of the payload replace the stored ones: the contract's merge.
+                merged_now = {k: {**old.get(k, {}), **data} for k, data in items}
+                rollups.after_write(model, old, merged_now)
         else:
             created = dialect().upsert_many(model_id=model.pk, items=items)
     else:

@@ -45,6 +45,18 @@ class PostgresDialect:
         with hot_cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ROLLUP_LOCK, model_id])
 
+    def datas(self, *, table: str, model_id: int, keys: list[str]) -> dict[str, dict]:
+        """key -> data of the rows of ``table`` (gather_record, gather_rollup_value) with
+        these keys: one statement, the keys as one array parameter."""
+        if not keys:
+            return {}
+        with hot_cursor() as cur:
+            cur.execute(
+                f"SELECT key, data::text FROM {table} WHERE model_id = %s AND key = ANY(%s)",
+                [model_id, keys],
+            )
+            return {key: orjson.loads(text) for key, text in cur.fetchall()}
+
     def merge_rollup_values(self, *, model_id: int, rows: list[tuple[str, dict]]) -> None:
         if rows:
             with hot_cursor() as cur:

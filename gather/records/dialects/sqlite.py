@@ -75,6 +75,19 @@ class SqliteDialect:
     def lock_model_writes(self, *, model_id: int) -> None:
         """Nothing to do: write transactions begin IMMEDIATE, one writer at a time."""
 
+    def datas(self, *, table: str, model_id: int, keys: list[str]) -> dict[str, dict]:
+        """key -> data of the rows of ``table`` (gather_record, gather_rollup_value) with
+        these keys: one statement, the keys as one JSON parameter."""
+        if not keys:
+            return {}
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT key, data FROM {table} WHERE model_id = %s"
+                " AND key IN (SELECT value FROM json_each(%s))",
+                [model_id, orjson.dumps(keys).decode()],
+            )
+            return {key: orjson.loads(text) for key, text in cur.fetchall()}
+
     def merge_rollup_values(self, *, model_id: int, rows: list[tuple[str, dict]]) -> None:
         # json_patch drops the names set to null: they read as null (absent) anyway.
         if rows:
