@@ -25,6 +25,7 @@ class JoinSpec:
     data_column: str  # JSON object with the joined fields
     record_field: str  # the record's top-level field holding the key, e.g. "stripe_charge_id"
     fields: dict[str, str] = field(default_factory=dict)  # joined field name -> type
+    label: str = ""  # what the app calls the joined object, e.g. "Charge"
     # Whether ``q`` searches the joined values too (links: no, see decision 023).
     searched: bool = True
     kind: str = "join"  # "join" (a connector's) or "link" (another model of the team)

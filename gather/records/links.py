@@ -41,6 +41,7 @@ def link_joins(model) -> list[JoinSpec]:
                 searched=False,
                 kind="link",
                 target=target.public_id,
+                label=target.name,
             )
         )
     return specs

@@ -49,6 +49,7 @@ def rollup_joins(model) -> JoinSpec | None:
         fields={r.name: "number" for r in rollups},
         searched=False,
         kind="rollup",
+        label="Rollups",
         defaults={r.name: 0 if r.fn == "count" else None for r in rollups},
     )
 

@@ -9,6 +9,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from gather.views.cells import cell_text, cell_value
+from gather.views.money import is_money_path
 
 # Stripe amounts are in the currency's smallest unit; these have no minor unit.
 ZERO_DECIMAL = {
@@ -17,7 +18,6 @@ ZERO_DECIMAL = {
 }  # fmt: skip
 THREE_DECIMAL = {"bhd", "jod", "kwd", "omr", "tnd"}
 SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "cad": "CA$", "aud": "A$", "inr": "₹"}
-MONEY_PREFIX = "amount"
 
 
 def money(amount: Any, currency: str | None) -> str | None:
@@ -37,11 +37,6 @@ def money(amount: Any, currency: str | None) -> str | None:
     if symbol:
         return f"{sign}{symbol}{number}"
     return f"{sign}{number} {code.upper()}".strip()
-
-
-def is_money_path(path: str) -> bool:
-    head, _, rest = path.partition(".")
-    return head == "stripe_charge" and rest.startswith(MONEY_PREFIX)
 
 
 def highlight(text: str, q: str) -> SafeString:
@@ -67,8 +62,58 @@ def datetime_text(value: Any) -> str | None:
     return None
 
 
+def humanize(name: str) -> str:
+    """A provider's field name as a label: ``amount_captured`` -> ``Amount captured``."""
+    words = name.replace("_", " ").strip()
+    if not words:
+        return name
+    words = " ".join("ID" if w.lower() == "id" else w for w in words.split())
+    return words[0].upper() + words[1:]
+
+
+def column_label(path: str, joins: dict[str, str]) -> tuple[str, str]:
+    """(group, label) of a column: a joined field as ("Charge", "Amount captured"); the
+    model's own fields keep the names the team gave them."""
+    head, dot, rest = path.partition(".")
+    if dot and head in joins and rest:
+        return joins[head], " · ".join(humanize(part) for part in rest.split("."))
+    return "", path
+
+
+def column_title(path: str, joins: dict[str, str]) -> str:
+    group, label = column_label(path, joins)
+    return f"{group} · {label}" if group else label
+
+
+# Status words by how they went, for the badge colour; any other status is neutral.
+STATUS_GOOD = {"succeeded", "paid", "active", "live", "complete", "completed", "won"}
+STATUS_BAD = {"failed", "canceled", "cancelled", "error", "lost", "expired", "disputed"}
+STATUS_WAIT = {"pending", "processing", "backfilling", "paused", "open", "draft"}
+_BOOL_TEXT = {"true": True, "false": False}
+
+
+def _badge(css: str, html) -> SafeString:
+    return format_html('<span class="badge {}">{}</span>', css, html)
+
+
+def _status_css(text: str) -> str:
+    word = text.strip().lower()
+    if word in STATUS_GOOD:
+        return "st-good"
+    if word in STATUS_BAD:
+        return "st-bad"
+    if word in STATUS_WAIT:
+        return "st-wait"
+    return "st"
+
+
+def is_status_path(path: str) -> bool:
+    return path.rpartition(".")[2] == "status"
+
+
 def cell(record: dict, path: str, type_: str, q: str) -> dict:
-    """One grid cell: its display html, full text (for the tooltip) and a CSS class."""
+    """One grid cell: its display html, full text (for the tooltip) and a CSS class.
+    Amounts show with their currency, dates readable, booleans and statuses as badges."""
     value = cell_value(record, path)
     text = cell_text(value)
     shown, css = text, type_
@@ -80,6 +125,12 @@ def cell(record: dict, path: str, type_: str, q: str) -> dict:
         css = "number money"
     elif type_ == "datetime":
         shown = datetime_text(value) or text
+    elif type_ == "boolean" and (isinstance(value, bool) or text in _BOOL_TEXT):
+        truth = value if isinstance(value, bool) else _BOOL_TEXT[text]
+        html = _badge("yes" if truth else "no", highlight("Yes" if truth else "No", q))
+        return {"html": html, "title": text, "css": css}
+    elif is_status_path(path) and isinstance(value, str) and value.strip():
+        return {"html": _badge(_status_css(value), highlight(text, q)), "title": text, "css": css}
     return {"html": highlight(shown, q), "title": text, "css": css}
 
 

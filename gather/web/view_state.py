@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from gather.views.money import SCALED_OPS, is_money_path
+
 TEXT, NUMBER, BOOLEAN, DATETIME, OBJECT = "string", "number", "boolean", "datetime", "object"
 
 EMPTY_OPS = [("empty", "is empty"), ("notempty", "is not empty")]
@@ -137,6 +139,13 @@ class GridState:
 
 
 def row_to_condition(row: Row, type_: str) -> dict:
+    cond = _row_to_condition(row)
+    if is_money_path(row.field) and cond["op"] in SCALED_OPS:
+        cond["unit"] = "major"  # the amount as the grid shows it (decision 019)
+    return cond
+
+
+def _row_to_condition(row: Row) -> dict:
     stored_op, fixed = _TO_STORED.get(row.op, (row.op, None))
     if fixed is not None:
         return {"field": row.field, "op": stored_op, "value": fixed}
@@ -183,6 +192,12 @@ def _is_condition(item: dict) -> bool:
     return "field" in item and "op" in item
 
 
+def _minor_money(item: dict) -> bool:
+    """A condition on a charge amount in minor units (set through the API): the editor
+    takes amounts as shown, so it keeps this one as it is rather than as a row."""
+    return is_money_path(item["field"]) and item["op"] in SCALED_OPS and item.get("unit") != "major"
+
+
 def state_from_view(view, types: dict[str, str]) -> GridState:
     rows: list[Row] = []
     extra: list[dict] = []
@@ -191,11 +206,11 @@ def state_from_view(view, types: dict[str, str]) -> GridState:
     def flatten_and(items: list[dict]) -> None:
         nonlocal group
         for item in items:
-            if _is_condition(item):
+            if _is_condition(item) and not _minor_money(item):
                 rows.append(condition_to_row(item, types.get(item["field"], TEXT), 0))
             elif "and" in item:
                 flatten_and(item["and"])
-            elif "or" in item and all(_is_condition(c) for c in item["or"]):
+            elif "or" in item and all(_is_condition(c) and not _minor_money(c) for c in item["or"]):
                 group += 1
                 for c in item["or"]:
                     rows.append(condition_to_row(c, types.get(c["field"], TEXT), group))
