@@ -1,14 +1,12 @@
 // Settings → Integrations: task progress updates in place while a backfill runs (no page
 // reload, so whatever is being typed in a form stays). Without this file the pages still
-// work: they reload themselves (<noscript>).
+// work: they reload themselves (<noscript>). Confirmations (data-confirm) are gather.js's.
 (() => {
   "use strict";
 
   const BUSY = ["pending", "backfilling"];
   const STOPPED = ["paused", "error"];
   const EVERY_MS = 2000;
-
-  // Forms that destroy something ask first: gather.js handles data-confirm on every page.
 
   const box = document.querySelector("[data-task-status]");
   if (!box) return;
