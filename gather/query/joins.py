@@ -23,6 +23,9 @@ class JoinSpec:
     data_column: str  # JSON object with the joined fields
     record_field: str  # the record's top-level field holding the key, e.g. "stripe_charge_id"
     fields: dict[str, str] = field(default_factory=dict)  # joined field name -> type
+    # What only the single record shows besides the joined object (e.g. a customer's
+    # subscriptions and invoices): key -> extra keys. Lists never call it.
+    detail: Callable[[str], dict] | None = field(default=None, compare=False)
 
 
 JOIN_PROVIDERS: list[Callable[[object], "JoinSpec | None"]] = []
@@ -81,3 +84,14 @@ def joined_values(specs: list[JoinSpec], datas: list[dict]) -> list[dict[str, di
             key = _as_key(d.get(spec.record_field))
             result[i][spec.name] = found.get(key) if key is not None else None
     return result
+
+
+def with_details(specs: list[JoinSpec], joined: dict[str, dict | None]) -> dict:
+    """One record's joined objects with each spec's ``detail`` merged in (single record)."""
+    for spec in specs:
+        obj = joined.get(spec.name)
+        if spec.detail is not None and isinstance(obj, dict) and not obj.get("deleted"):
+            key = _as_key(obj.get("id"))
+            if key is not None:
+                joined[spec.name] = {**obj, **spec.detail(key)}
+    return joined
