@@ -8,7 +8,6 @@ import pytest
 import stripe
 
 from gather.integrations.stripe.models import StripeCustomer, StripeInvoice
-from tests.factories import make_model
 from tests.integrations.helpers import connect, get_task
 
 
@@ -34,11 +33,6 @@ def price(c, amount, interval="month", currency="usd", name="Pro", count=1):
             "product_data": {"name": name},
         }
     ).id
-
-
-@pytest.fixture
-def accounts(team):
-    return make_model(team, "Accounts", "id")
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ CUSTOMER_FIELDS: dict[str, str] = {
     **SUMMARY_FIELDS,
 }
 INVOICES_SHOWN = 20
+DELETED = float("inf")  # the version of a deleted customer
 
 
 def _iso(ts) -> str | None:
@@ -206,9 +207,9 @@ def customers_upsert(*, integration_id: int, customers: list[dict], version: flo
         rows = []
         for cid, c in latest.items():
             projected = customer_project(c)
-            rows.append(
-                [integration_id, cid, adapt(projected, None), adapt(projected, None), version]
-            )
+            # Deletion is final at Stripe: no observation of any age undoes it.
+            seen = DELETED if projected.get("deleted") else version
+            rows.append([integration_id, cid, adapt(projected, None), adapt(projected, None), seen])
         _upsert(StripeCustomer._meta.db_table, "customer_id", ("customer", "data"), rows)
         summaries_refresh(integration_id=integration_id, customer_ids=set(latest))
 
