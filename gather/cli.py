@@ -92,6 +92,8 @@ def cmd_serve(args) -> int:
     from granian.constants import Interfaces
     from granian.log import LogLevels
 
+    from gather.core.process_signals import stop_signals_wake_main_thread
+
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
 
@@ -113,8 +115,10 @@ def cmd_serve(args) -> int:
         print(f"  Sign in at {base}/login", flush=True)
     print(f"  API docs: {base}/api/docs · data in {settings.GATHER_HOME}", flush=True)
 
+    # The main process waits for signals the way its web processes do: same remedy.
+    stop_signals_wake_main_thread()
     server = Granian(
-        "gather.wsgi:application",
+        "gather.web_process:application",
         address=args.host,
         port=args.port,
         interface=Interfaces.WSGI,
@@ -124,7 +128,10 @@ def cmd_serve(args) -> int:
         # A worker that has not stopped this long after SIGTERM is killed: shutdown is
         # bounded even when a worker hangs in granian's own teardown (seen here, rarely).
         workers_kill_timeout=args.graceful_timeout,
-        log_level=LogLevels.warning,
+        # The server's own messages and its access log (one line a request) are for
+        # GATHER_LOG_LEVEL=DEBUG only, like every library's INFO lines (settings.LOGGING).
+        log_level=LogLevels.debug if settings.LOG_LEVEL == "DEBUG" else LogLevels.warning,
+        log_access=settings.LOG_LEVEL == "DEBUG",
     )
     try:
         server.serve()

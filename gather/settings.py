@@ -4,11 +4,14 @@ With no environment at all Gather boots on SQLite under ``./.gather`` with the t
 consumer started next to the web server, so ``make run`` needs nothing else.
 """
 
+import contextlib
+import logging
 import os
 import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 GATHER_HOME = Path(os.environ.get("GATHER_HOME", "./.gather")).resolve()
@@ -24,6 +27,13 @@ def _secret_key() -> str:
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_urlsafe(50))
     return path.read_text().strip()
+
+
+def _private_file(path: Path) -> None:
+    """Create an SQLite file readable by its owner only (SQLite's -wal and -shm files
+    then get the same mode); an existing file keeps the mode it has."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 SECRET_KEY = _secret_key()
@@ -92,6 +102,8 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{GATHER_HOME / 'gather.db'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if (name := str(DATABASES["default"]["NAME"])) and not name.startswith((":memory:", "file:")):
+        _private_file(Path(name))
     DATABASES["default"]["CONN_MAX_AGE"] = 0 if os.environ.get("GATHER_TESTING") else 600
     DATABASES["default"]["OPTIONS"] = {
         # Writers take the lock up front: no deadlock when a read turns into a write.
@@ -152,6 +164,7 @@ if REDIS_URL:
         "consumer": {"workers": 4, "worker_type": "thread"},
     }
 else:
+    _private_file(GATHER_HOME / "tasks.db")
     HUEY = {
         "huey_class": "huey.SqliteHuey",
         "name": os.environ.get("GATHER_HUEY_NAME", "gather"),
@@ -162,11 +175,26 @@ else:
 if os.environ.get("GATHER_TASKS_IMMEDIATE") == "1":
     HUEY["immediate"] = True
 
+# Gather's own loggers speak at GATHER_LOG_LEVEL (default INFO). Libraries speak at
+# WARNING unless it is DEBUG: the Stripe SDK logs every request at INFO (15,000 lines in
+# one backfill), huey every task, urllib3 every connection.
+LOG_LEVEL = os.environ.get("GATHER_LOG_LEVEL", "INFO").strip().upper() or "INFO"
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(
+        f"GATHER_LOG_LEVEL={LOG_LEVEL!r}: use DEBUG, INFO, WARNING, ERROR or CRITICAL."
+    )
+LIBRARY_LOG_LEVEL = (
+    "DEBUG" if LOG_LEVEL == "DEBUG" else max(LOG_LEVEL, "WARNING", key=logging.getLevelName)
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("GATHER_LOG_LEVEL", "INFO")},
-    "loggers": {"huey": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "root": {"handlers": ["console"], "level": LIBRARY_LOG_LEVEL},
+    "loggers": {
+        "gather": {"level": LOG_LEVEL},
+        # huey's consumer adds its own handler to a "huey" logger that has none.
+        "huey": {"handlers": ["console"], "level": LIBRARY_LOG_LEVEL, "propagate": False},
+    },
 }

@@ -5,7 +5,7 @@ import secrets
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gather.core.db import hot_cursor
@@ -33,13 +33,49 @@ def team_create(*, name: str, owner=None) -> Team:
     return team
 
 
-def user_create(*, email: str, password: str):
-    """A new user (no team yet: they join one through an invite)."""
+SIGNUP_REFUSED = (
+    "We could not create an account with these details. If you have an account, sign in; "
+    "to join an existing team, ask one of its members for an invite link."
+)
+
+
+class SignupRefused(Conflict):
+    """The email or the team name is taken. One message for both, so that a sign-up does
+    not tell which accounts or teams exist (docs/decisions/016-sign-up-races-and-privacy.md)."""
+
+    code = "signup_refused"
+
+    def __init__(self):
+        super().__init__(SIGNUP_REFUSED)
+
+
+def _new_user(*, email: str, password: str):
     User = get_user_model()
     email = email.strip().lower()
-    if User.objects.filter(username=email).exists():
-        raise Conflict("An account with this email exists; sign in instead.", field="email")
-    return User.objects.create_user(username=email, email=email, password=password)
+    user = User(username=email, email=email)
+    # Hashed before the insert is tried: a refusal costs what a success costs.
+    user.set_password(password)
+    return user
+
+
+def user_signup(*, email: str, password: str, team_name: str):
+    """A new user with a new team they belong to; returns (user, team).
+
+    The database's unique constraints decide: of simultaneous sign-ups with the same
+    email or the same team name exactly one commits, the others raise SignupRefused.
+    """
+    team_name = team_name.strip()
+    if not team_name:
+        raise InvalidInput("A team needs a name.", field="team")
+    user = _new_user(email=email, password=password)
+    try:
+        with transaction.atomic():
+            user.save()
+            team = Team.objects.create(name=team_name)
+            Membership.objects.create(team=team, user=user)
+    except IntegrityError:
+        raise SignupRefused() from None
+    return user, team
 
 
 def user_init(*, email: str, password: str, team_name: str | None = None):
@@ -121,16 +157,35 @@ def invite_create(*, team: Team, email: str, invited_by=None) -> tuple[Invite, s
     return invite, token
 
 
+def _invite_use(*, token: str, user) -> Team:
+    """In the caller's transaction: mark the invite used and add the user to its team."""
+    invite = (
+        Invite.objects.select_for_update()
+        .select_related("team")
+        .filter(token_hash=sha256_hex(token), accepted_at__isnull=True)
+        .first()
+    )
+    if invite is None:
+        raise NotFound("This invite link is invalid or has already been used.")
+    invite.accepted_at = timezone.now()
+    invite.save(update_fields=["accepted_at", "updated_at"])
+    Membership.objects.get_or_create(team=invite.team, user=user)
+    return invite.team
+
+
 def invite_accept(*, token: str, user) -> Team:
     with transaction.atomic():
-        invite = (
-            Invite.objects.select_for_update()
-            .filter(token_hash=sha256_hex(token), accepted_at__isnull=True)
-            .first()
-        )
-        if invite is None:
-            raise NotFound("This invite link is invalid or has already been used.")
-        invite.accepted_at = timezone.now()
-        invite.save(update_fields=["accepted_at", "updated_at"])
-        Membership.objects.get_or_create(team=invite.team, user=user)
-    return invite.team
+        return _invite_use(token=token, user=user)
+
+
+def invite_signup(*, token: str, email: str, password: str):
+    """A new user who joins the invite's team, in one transaction; returns (user, team).
+    A taken email raises SignupRefused, a used invite NotFound; neither leaves a trace."""
+    user = _new_user(email=email, password=password)
+    try:
+        with transaction.atomic():
+            user.save()
+            team = _invite_use(token=token, user=user)
+    except IntegrityError:
+        raise SignupRefused() from None
+    return user, team

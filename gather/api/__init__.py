@@ -3,14 +3,22 @@
 from ninja import NinjaAPI
 from ninja.parser import Parser
 
-from gather.records.payload import parse_json
+from gather.records.payload import parse_form_body, parse_json
 
 from . import errors
 from .auth import ApiKeyAuth
 
+FORM_TYPE = "application/x-www-form-urlencoded"
+
 
 class JsonParser(Parser):
+    """JSON bodies, and form-encoded ones read as the records endpoint reads them (values
+    arrive as text, bracket keys nest), so `curl -d name=Orders` works everywhere."""
+
     def parse_body(self, request):
+        kind = request.META.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
+        if kind == FORM_TYPE:
+            return parse_form_body(request.body)
         return parse_json(request.body)
 
 

@@ -22,6 +22,8 @@ from .runner import MAX_ATTEMPTS, retry_delay
 log = logging.getLogger(__name__)
 
 POLL_OVERLAP = 60  # seconds of events re-read before the task's creation (catch-up slack)
+EVENT_ID_MAX = InboxEvent._meta.get_field("event_id").max_length
+EVENT_TYPE_MAX = InboxEvent._meta.get_field("type").max_length
 
 
 def _enqueue_backfill(task: IntegrationTask) -> None:
@@ -190,7 +192,38 @@ def webhook_receive(*, connector_type: str, integration_ref: str, body: bytes, h
             code="invalid_signature",
         )
     event, text = verified
+    if problem := event_problem(event):
+        raise InvalidInput(problem, code="invalid_event")
     return inbox_store(integration=integration, event=event, raw=text, source="webhook")
+
+
+def _bad_text(value, limit: int) -> bool:
+    return (
+        not isinstance(value, str)
+        or len(value) > limit
+        or any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in value)
+    )
+
+
+def event_problem(event: dict) -> str | None:
+    """Why a verified event cannot be stored (the inbox's columns), or None."""
+    event_id = event.get("id")
+    if _bad_text(event_id, EVENT_ID_MAX) or not event_id:
+        return (
+            f"The event id must be 1 to {EVENT_ID_MAX} characters of text without control "
+            "characters."
+        )
+    if _bad_text(event.get("type") or "", EVENT_TYPE_MAX):
+        return (
+            f"The event type must be text of at most {EVENT_TYPE_MAX} characters without "
+            "control characters."
+        )
+    created = event.get("created")
+    if created is not None and (
+        isinstance(created, bool) or not isinstance(created, int) or not 0 <= created < 2**53
+    ):
+        return "The event's created must be a Unix timestamp (whole seconds)."
+    return None
 
 
 def inbox_store(*, integration: Integration, event: dict, raw: str, source: str):

@@ -568,16 +568,25 @@ def record_count(*, team, model, spec: QuerySpec) -> int:
 
 
 def record_iter(*, team, model, spec: QuerySpec, batch: int = 1000) -> Iterator[dict]:
-    """Every matching record in order, fetched a keyset page at a time."""
+    """Every matching record in order, fetched a keyset page at a time.
+
+    The first page is read before this returns, so a query that does not compile (an
+    unknown field, a value of the wrong type) raises here, before a caller that streams
+    the records (CSV export) has sent its first byte.
+    """
     _check_team(team, model)
     joins = joins_for_model(model)
-    cursor = spec.cursor
+    first = _page(model, spec, batch, joins)
+    return _pages(model, spec, batch, joins, first)
+
+
+def _pages(model, spec: QuerySpec, batch: int, joins, page: dict) -> Iterator[dict]:
     while True:
-        page = _page(model, replace(spec, cursor=cursor), batch, joins)
         yield from page["data"]
         cursor = page["next_cursor"]
         if not cursor:
             return
+        page = _page(model, replace(spec, cursor=cursor), batch, joins)
 
 
 def columns_for_model(model) -> list[tuple[str, str]]:

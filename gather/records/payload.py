@@ -2,10 +2,11 @@
 
 import json
 import math
+from urllib.parse import parse_qsl
 
 import orjson
 
-from gather.core.errors import InvalidInput
+from gather.core.errors import InvalidInput, UnsupportedMediaType
 
 MAX_DEPTH = 32
 
@@ -14,17 +15,90 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
-def parse_json(body: bytes):
-    """Parse JSON, accepting integers beyond 64 bits and rejecting NaN/Infinity."""
+def _loads(body: bytes) -> tuple[object, bool]:
+    """Parse JSON; returns (value, checked). orjson takes the common case. What it
+    refuses goes to the standard library, which accepts integers beyond 64 bits and lone
+    surrogates (``"\\ud800"``, valid JSON grammar but not Unicode text): such values
+    come back with checked=False, for ``_problem`` to find."""
     try:
-        return orjson.loads(body)
+        return orjson.loads(body), True
     except orjson.JSONDecodeError:
         pass
     try:
         value = json.loads(body, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidInput(f"The body is not valid JSON: {exc}", code="invalid_json") from None
+    return value, False
+
+
+def _has_surrogate(text: str) -> bool:
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _path_text(path) -> str | None:
+    """("meta", ("tags", (None...))) linked pairs -> "meta.tags.1", printable."""
+    parts = []
+    while path is not None:
+        path, key = path
+        parts.append(str(key))
+    text = ".".join(reversed(parts))
+    return text.encode("utf-8", "backslashreplace").decode("utf-8") or None
+
+
+def _surrogate_error(path) -> InvalidInput:
+    where = _path_text(path)
+    return InvalidInput(
+        f"{where or 'The body'}: text must be valid Unicode, and a lone surrogate "
+        "(e.g. \\ud800) is not; characters beyond U+FFFF are sent as a pair "
+        "(\\ud83d\\ude00) or as UTF-8.",
+        field=where,
+        code="invalid_text",
+    )
+
+
+def _problem(value, path=None) -> InvalidInput | None:
+    """The first value the standard library let through that no database stores
+    faithfully (a lone surrogate in a key or a text), as the error naming its path."""
+    stack = [(value, path)]
+    while stack:
+        node, where = stack.pop()
+        kind = type(node)
+        if kind is str:
+            if _has_surrogate(node):
+                return _surrogate_error(where)
+        elif kind is dict:
+            for key, item in node.items():
+                if _has_surrogate(key):
+                    return _surrogate_error((where, key))
+                stack.append((item, (where, key)))
+        elif kind is list:
+            stack.extend((item, (where, index)) for index, item in enumerate(node))
+    return None
+
+
+def parse_json(body: bytes):
+    """Parse a JSON body. Refuses NaN/Infinity and lone surrogates (400 naming where)."""
+    value, checked = _loads(body)
+    if not checked and (problem := _problem(value)) is not None:
+        raise problem
     return value
+
+
+def parse_json_items(body: bytes) -> list:
+    """Parse a JSON array of items; an item holding what ``parse_json`` refuses is
+    replaced by its error, so a batch fails that item only."""
+    value, checked = _loads(body)
+    if not isinstance(value, list):
+        raise InvalidInput("A batch is a JSON array of records (or NDJSON).")
+    if checked:
+        return value
+    return [problem if (problem := _problem(item)) is not None else item for item in value]
 
 
 def _split_brackets(name: str) -> list[str] | None:
@@ -79,6 +153,38 @@ def parse_form(items: list[tuple[str, str]]) -> dict:
                 raise InvalidInput(f"Form field {name!r} mixes a list and an object.", field=name)
             node = child
     return result
+
+
+def looks_like_json(body: bytes) -> bool:
+    """A JSON object or array: ``{…}`` or ``[…]`` around the whole body. Form field names
+    never start with ``[``, and one spelled ``{…}`` with a value ending in ``}`` is far
+    less likely than a JSON body sent with the wrong label."""
+    text = body.strip()
+    return len(text) >= 2 and (text[:1], text[-1:]) in ((b"{", b"}"), (b"[", b"]"))
+
+
+def parse_form_body(body: bytes) -> dict:
+    """A form-encoded body as a record payload; bracket keys nest (see ``parse_form``).
+
+    Names and values must be UTF-8 after percent-decoding (``%ff%fe`` is refused, as raw
+    invalid UTF-8 is), so nothing is stored as replacement characters. A body that looks
+    like JSON (``curl -d '{"id": 1}'`` labels it form-encoded) is refused with a hint
+    rather than stored as one field named after the whole body.
+    """
+    if looks_like_json(body):
+        raise UnsupportedMediaType(
+            "The body looks like JSON but is labelled application/x-www-form-urlencoded"
+            " (curl -d does that): send it with the header 'Content-Type: application/json'."
+        )
+    try:
+        pairs = parse_qsl(
+            body.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict"
+        )
+    except UnicodeDecodeError:
+        raise InvalidInput(
+            "Form bodies must be UTF-8, after percent-decoding too (e.g. %C3%A9 for é)."
+        ) from None
+    return parse_form(pairs)
 
 
 _SCALARS = (int, bool, type(None))

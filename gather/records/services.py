@@ -61,6 +61,8 @@ def _clean_id_field(id_field) -> str:
 
 def model_create(*, team: Team, name, type="custom", id_field="id") -> DataModel:
     name = _clean_name(name)
+    if isinstance(type, str):
+        type = type.strip().lower()  # the app shows it as "Custom"
     if type not in MODEL_TYPES:
         raise ValidationFailed(
             f"Unknown model type {type!r}; the supported type is 'custom'.", field="type"

@@ -69,7 +69,10 @@ def view_csv(
     chunk: int = CHUNK,
 ) -> Iterator[str]:
     """The CSV text of every record the spec matches, produced a batch at a time and
-    handed out in pieces of about ``chunk`` characters."""
+    handed out in pieces of about ``chunk`` characters.
+
+    The first batch is read before this returns: a query that does not compile raises
+    its error here, so the caller answers it before a streamed response has started."""
     extra = {"batch": batch} if batch else {}
     lines = csv_lines(columns, records_all(team=team, model=model, spec=spec, **extra))
     return chunked(lines, chunk)

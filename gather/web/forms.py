@@ -1,8 +1,5 @@
 from django import forms
-from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
-
-from gather.accounts.models import Team
 
 
 class SignupForm(forms.Form):
@@ -16,10 +13,7 @@ class SignupForm(forms.Form):
             del self.fields["team"]
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        if get_user_model().objects.filter(username=email).exists():
-            raise forms.ValidationError("An account with this email exists; sign in instead.")
-        return email
+        return self.cleaned_data["email"].strip().lower()
 
     def clean_password(self):
         password = self.cleaned_data["password"]
@@ -27,12 +21,9 @@ class SignupForm(forms.Form):
         return password
 
     def clean_team(self):
-        name = self.cleaned_data["team"].strip()
-        if Team.objects.filter(name=name).exists():
-            raise forms.ValidationError(
-                "This team exists already; ask one of its members for an invite link."
-            )
-        return name
+        # Whether the name is taken is decided when the team is created (in one
+        # transaction with the user), with one message for a taken email or team.
+        return self.cleaned_data["team"].strip()
 
 
 class ModelForm(forms.Form):

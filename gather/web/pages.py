@@ -40,7 +40,7 @@ def signup(request):
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user, team, _ = accounts.user_init(
+            user, team = accounts.user_signup(
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password"],
                 team_name=form.cleaned_data["team"],

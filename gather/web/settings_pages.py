@@ -6,6 +6,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gather.accounts import selectors as account_selectors
@@ -18,8 +19,12 @@ from gather.records.models import FieldType
 from .forms import ApiKeyForm, InviteForm, ModelForm, RenameForm, SignupForm
 from .middleware import SESSION_TEAM
 
-NEW_KEY = "new_api_key"
-NEW_INVITE = "new_invite_link"
+
+def _shown_once(response):
+    """A page showing a new secret (API key, invite link) is the answer to the POST that
+    created it: the secret is kept nowhere (not in the session), and no cache stores it."""
+    patch_cache_control(response, no_store=True, private=True)
+    return response
 
 
 def _team(request):
@@ -142,16 +147,14 @@ def model_delete(request, model_id: str):
 def developer(request):
     team = _team(request)
     form = ApiKeyForm(request.POST or None)
+    secret = None
     if request.method == "POST" and form.is_valid():
         _, secret = account_services.apikey_create(
             team=team, name=form.cleaned_data["name"], created_by=request.user
         )
-        # Shown once, on the page the redirect lands on; a reload does not create another.
-        request.session[NEW_KEY] = secret
-        return redirect("settings-developer")
-    secret = request.session.pop(NEW_KEY, None) if request.method == "GET" else None
+        form = ApiKeyForm()
     models = record_selectors.model_list(team=team)
-    return render(
+    response = render(
         request,
         "settings/developer.html",
         {
@@ -163,6 +166,7 @@ def developer(request):
             "section": "developer",
         },
     )
+    return _shown_once(response) if secret else response
 
 
 @login_required
@@ -186,6 +190,7 @@ def apikey_revoke(request, key_id: int):
 def members(request):
     team = _team(request)
     form = InviteForm(request.POST or None)
+    link = None
     if request.method == "POST" and form.is_valid():
         try:
             _, token = account_services.invite_create(
@@ -194,10 +199,9 @@ def members(request):
         except GatherError as exc:
             _apply_error(form, exc)
         else:
-            request.session[NEW_INVITE] = request.build_absolute_uri(f"/invite/{token}")
-            return redirect("settings-members")
-    link = request.session.pop(NEW_INVITE, None) if request.method == "GET" else None
-    return render(
+            link = request.build_absolute_uri(f"/invite/{token}")
+            form = InviteForm()
+    response = render(
         request,
         "settings/members.html",
         {
@@ -208,6 +212,7 @@ def members(request):
             "section": "members",
         },
     )
+    return _shown_once(response) if link else response
 
 
 SWITCH_TARGETS = {"/views": "views", "/settings/team/models": "settings-models"}
@@ -242,11 +247,18 @@ def invite_accept(request, token: str):
         return render(request, "settings/invite.html", {"invite": invite})
     form = SignupForm(request.POST or None, initial={"email": invite.email}, invite=True)
     if request.method == "POST" and form.is_valid():
-        user = account_services.user_create(
-            email=form.cleaned_data["email"], password=form.cleaned_data["password"]
-        )
+        try:
+            user, team = account_services.invite_signup(
+                token=token,
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password"],
+            )
+        except NotFound:
+            return render(request, "settings/invite.html", {"invalid": True}, status=404)
+        except GatherError as exc:
+            _apply_error(form, exc)
+            return render(request, "settings/invite.html", {"invite": invite, "form": form})
         login(request, user)
-        team = account_services.invite_accept(token=token, user=user)
         request.session[SESSION_TEAM] = team.pk
         messages.success(request, f"Welcome to Gather. You joined {team.name}.")
         return redirect("settings-models")

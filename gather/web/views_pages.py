@@ -320,14 +320,14 @@ def view_export(request, view_id: str):
         spec = selectors.query_spec(
             filter=grid.state.filter(grid.types), sort=grid.state.sort, q=grid.state.q
         )
+        columns = [p for p, _ in grid.columns]
+        # Runs the first page now: a query that does not compile is reported here, not
+        # by a download that stops after its first bytes.
+        content = view_csv(team=view.team, model=view.model, spec=spec, columns=columns)
     except GatherError as exc:
         messages.error(request, f"Export failed: {exc.message}")
         return redirect(grid.href())
-    columns = [p for p, _ in grid.columns]
-    response = StreamingHttpResponse(
-        view_csv(team=view.team, model=view.model, spec=spec, columns=columns),
-        content_type="text/csv; charset=utf-8",
-    )
+    response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{csv_filename(view.name)}"'
     return response
 

@@ -46,6 +46,7 @@ def test_settings_walkthrough_in_the_browser(browser, browser_page, live_server)
     shot(page, "settings-developer")
     page.reload()
     assert key not in page.content() and key[:10] in page.content()
+    assert page.locator("#new-key").count() == 0  # the reload did not send the form again
 
     # the guide's curl, then the field shows up with its inferred type
     resp = httpx.post(

@@ -55,3 +55,23 @@ def test_serve_exits_on_sigterm_and_kills_a_stuck_web_process(transactional_db, 
         if server.process.poll() is None:
             os.killpg(server.process.pid, signal.SIGKILL)
             server.process.wait(timeout=10)
+
+
+def test_serve_stops_at_once_on_ctrl_c(transactional_db, tmp_path):
+    # Ctrl-C in a terminal sends SIGINT to the whole foreground process group: gather serve,
+    # its web processes and the task consumer at once; gather serve then sends each web
+    # process SIGTERM as well. A web process that got both signals used to lose them (both
+    # handled by one of its non-Python threads, its main thread never woke) and was killed
+    # after the grace period.
+    server = start_server(tmp_path)  # the default --graceful-timeout (20 s)
+    try:
+        assert httpx.get(f"{server.base}/healthz", timeout=5).status_code == 200
+        web = [pid for pid in children(server.process.pid) if "worker" not in argv(pid)]
+        os.killpg(server.process.pid, signal.SIGINT)
+        server.process.wait(timeout=5)  # an idle server stops well within this
+        assert not any(alive(pid) for pid in web)
+        assert "refused to gracefully stop" not in server.output(), server.output()
+    finally:
+        if server.process.poll() is None:
+            os.killpg(server.process.pid, signal.SIGKILL)
+            server.process.wait(timeout=10)

@@ -4,7 +4,8 @@ It follows Stripe's documented wire format closely enough that the official SDK 
 against it unchanged (``stripe.StripeClient(key, base_addresses={"api": emu.url})``):
 
 * requests are form-encoded with bracket keys (``metadata[k]=v``, ``types[0]=a``,
-  ``created[gte]=1``); authentication is ``Authorization: Bearer sk_...``;
+  ``created[gte]=1``); authentication is ``Authorization: Bearer sk_...`` or HTTP basic
+  with the key as the user name (``curl -u sk_test_emulator:``), as Stripe takes both;
 * errors are ``{"error": {"type", "message", "code"?, "param"?}}`` with Stripe's statuses;
 * lists are ``{"object": "list", "url", "has_more", "data"}``, newest first, with
   ``limit`` (1..100), ``starting_after``, ``ending_before`` and ``created[gt|gte|lt|lte]``;
@@ -23,6 +24,8 @@ map, so listing any page is a bisect plus a slice: 50,000 charges page quickly.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import bisect
 import contextlib
 import hashlib
@@ -43,6 +46,7 @@ from tests.emulators.stripe_billing import BillingMixin
 
 API_VERSION = "2026-10-28.endive"
 DEFAULT_KEY = "sk_test_emulator"
+DEFAULT_PORT = 12111  # what ``python -m tests.emulators.stripe_emulator`` listens on
 MAX_LIMIT = 100
 
 DECLINE_SOURCES = {
@@ -231,13 +235,14 @@ class StripeEmulator(BillingMixin):
 
     # --- lifecycle -----------------------------------------------------------------------
 
-    def start(self) -> StripeEmulator:
+    def start(self, port: int = 0) -> StripeEmulator:
+        """Listen on 127.0.0.1:``port`` (0: a free port, what tests use)."""
         emulator = self
 
         class Handler(_Handler):
             emu = emulator
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -673,7 +678,8 @@ class StripeEmulator(BillingMixin):
         return None
 
     def authenticate(self, header: str | None, path: str = "/v1/") -> None:
-        if not header or not header.lower().startswith("bearer "):
+        key = _key_from_header(header)
+        if key is None:
             raise StripeError(
                 401,
                 "invalid_request_error",
@@ -681,7 +687,6 @@ class StripeEmulator(BillingMixin):
                 "Authorization header, using Bearer auth (e.g. 'Authorization: Bearer "
                 "YOUR_SECRET_KEY').",
             )
-        key = header[7:].strip()
         hint = key[:8] + "*" * 12 + key[-4:]
         if key in self.revoked:
             raise StripeError(
@@ -817,6 +822,20 @@ class StripeEmulator(BillingMixin):
         raise StripeError(404, "invalid_request_error", f"Unknown control {path}")
 
 
+def _key_from_header(header: str | None) -> str | None:
+    """The API key of ``Authorization: Bearer <key>`` or ``Basic base64(<key>:)``."""
+    scheme, _, value = (header or "").strip().partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip() or None
+    if scheme.lower() == "basic":
+        try:
+            user = base64.b64decode(value.strip(), validate=True).decode().partition(":")[0]
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        return user or None
+    return None
+
+
 def _event_matcher(params: dict):
     types = params.get("types")
     type_ = params.get("type")
@@ -922,18 +941,56 @@ class _Handler(BaseHTTPRequestHandler):
         self._handle("DELETE")
 
 
-def main(argv=None) -> int:
-    """``python -m tests.emulators.stripe_emulator [--seed N]``: run until interrupted."""
+def build_parser():
     import argparse
 
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seed", type=int, default=0, help="seed this many charges")
-    parser.add_argument("--key", action="append", default=None)
-    args = parser.parse_args(argv)
-    emu = StripeEmulator(keys=args.key or (DEFAULT_KEY,)).start()
-    if args.seed:
-        emu.seed_charges(args.seed)
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.emulators.stripe_emulator",
+        description="A Stripe emulator on 127.0.0.1 (test keys only, data in memory).",
+    )
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}; 0: any free one"
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="N",
+        help="start with N charges, ch_001000000000 … (N-1 in the last 9 digits)",
+    )
+    parser.add_argument(
+        "--key", action="append", default=None, help=f"accepted API key (default {DEFAULT_KEY})"
+    )
+    return parser
+
+
+def main(argv=None) -> int:
+    """``python -m tests.emulators.stripe_emulator [--port P] [--seed N]``: run until ^C."""
+    import sys
+
+    args = build_parser().parse_args(argv)
+    emu = StripeEmulator(keys=args.key or (DEFAULT_KEY,))
+    try:
+        emu.start(port=args.port)
+    except OSError as exc:
+        print(
+            f"Cannot listen on 127.0.0.1:{args.port} ({exc.strerror}); "
+            "another emulator may be running. Choose another with --port.",
+            file=sys.stderr,
+        )
+        return 2
+    ids = emu.seed_charges(args.seed) if args.seed else []
     print(emu.url, flush=True)
+    keys = ", ".join(sorted(emu.keys))
+    print(f"  API keys: {keys} (Authorization: Bearer <key>, or curl -u <key>:)", flush=True)
+    if ids:
+        print(
+            f"  {len(ids):,} charges: {ids[0]} (oldest) … {ids[-1]} (newest); "
+            f"list them with: curl -u {sorted(emu.keys)[0]}: {emu.url}/v1/charges",
+            flush=True,
+        )
+    else:
+        print("  no charges yet (--seed N starts with N)", flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

@@ -275,3 +275,15 @@ def test_emulator_control_endpoints_over_http(stripe_emulator):
     assert control("stats", method="GET")["charges"] == 250
     control("reset")
     assert control("stats", method="GET")["charges"] == 0
+
+
+def test_emulator_takes_the_key_as_http_basic_user_like_stripe(stripe_emulator):
+    import httpx
+
+    (charge_id,) = stripe_emulator.seed_charges(1)
+    url = f"{stripe_emulator.url}/v1/charges/{charge_id}"
+    resp = httpx.get(url, auth=("sk_test_emulator", ""))
+    assert resp.status_code == 200 and resp.json()["id"] == charge_id
+    assert httpx.get(url, auth=("sk_test_wrong", "")).status_code == 401
+    bad = httpx.get(url, headers={"Authorization": "Basic not-base64!"})
+    assert bad.status_code == 401 and "did not provide an API key" in bad.json()["error"]["message"]

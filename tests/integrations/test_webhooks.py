@@ -184,3 +184,41 @@ def test_dispute_event_refreshes_its_charge(api, orders, stripe_env):
     assert _post(integ["id"], event, endpoint["secret"]).status_code == 200
     integration_id = task_row(task["id"]).integration_id
     assert charge_get(integration_id=integration_id, charge_id=ids[1])["disputed"] is True
+
+
+def test_webhook_timestamp_from_the_future_is_refused(api, orders, stripe_env):
+    ids, integ, task, endpoint = _setup(api, orders, stripe_env)
+    c = stripe.StripeClient("sk_test_emulator", base_addresses={"api": stripe_env.url})
+    c.v1.refunds.create({"charge": ids[0]})
+    event = _event(stripe_env, "charge.refunded", ids[0])
+    for ahead in (3600, 301 + 5):
+        resp = _post(integ["id"], event, endpoint["secret"], timestamp=int(time.time()) + ahead)
+        assert resp.status_code == 400
+        assert resp.json()["error"]["code"] == "invalid_signature"
+    assert InboxEvent.objects.count() == 0
+    # Within the tolerance either way (clocks differ a little): accepted.
+    resp = _post(integ["id"], event, endpoint["secret"], timestamp=int(time.time()) + 60)
+    assert resp.status_code == 200 and InboxEvent.objects.count() == 1
+
+
+def test_webhook_event_that_cannot_be_stored_is_400_json(api, orders, stripe_env):
+    ids, integ, task, endpoint = _setup(api, orders, stripe_env)
+    c = stripe.StripeClient("sk_test_emulator", base_addresses={"api": stripe_env.url})
+    c.v1.refunds.create({"charge": ids[0]})
+    event = _event(stripe_env, "charge.refunded", ids[0])
+    for bad in (
+        {"id": "evt_" + "x" * 97},
+        {"id": ""},
+        {"id": "evt_\u0000nul"},
+        {"type": "charge." + "y" * 94},
+        {"created": "yesterday"},
+        {"created": 1.5},
+    ):
+        resp = _post(integ["id"], {**event, **bad}, endpoint["secret"])
+        assert resp.status_code == 400, (bad, resp.content)
+        assert resp["Content-Type"] == "application/json"
+        assert resp.json()["error"]["code"] == "invalid_event"
+    assert InboxEvent.objects.count() == 0
+    longest = {**event, "id": "evt_" + "x" * 96, "type": "charge." + "y" * 93}
+    assert _post(integ["id"], longest, endpoint["secret"]).status_code == 200
+    assert InboxEvent.objects.get().event_id == longest["id"]

@@ -179,3 +179,33 @@ def test_top_bar_switches_team_from_any_page_and_stays_in_the_section(member, te
     assert resp["Location"] == "/settings/team/models"
     settings_page = member.get("/settings/team/members").content.decode()
     assert 'name="next" value="/settings/team/models"' in settings_page
+
+
+def _stored_sessions() -> str:
+    from django.contrib.sessions.models import Session
+
+    return " ".join(str(s.get_decoded()) + s.session_data for s in Session.objects.all())
+
+
+def test_new_api_key_is_shown_in_the_creating_response_and_never_stored_in_the_session(
+    member, team
+):
+    resp = member.post("/settings/team/developer", {"name": "backend"})
+    assert resp.status_code == 200
+    assert "no-store" in resp["Cache-Control"]
+    secret = re.search(rb'id="new-key">(gth_[^<]+)<', resp.content).group(1).decode()
+    assert secret not in _stored_sessions()
+    assert all(secret not in c.value for c in member.cookies.values())
+    assert secret.encode() not in member.get("/settings/team/developer").content
+
+
+def test_new_invite_link_is_shown_in_the_creating_response_and_never_stored_in_the_session(
+    member, team
+):
+    resp = member.post("/settings/team/members", {"email": "friend@example.com"})
+    assert resp.status_code == 200
+    assert "no-store" in resp["Cache-Control"]
+    link = re.search(rb'id="invite-link">([^<]+)<', resp.content).group(1).decode()
+    token = link.rsplit("/", 1)[1]
+    assert token not in _stored_sessions()
+    assert token.encode() not in member.get("/settings/team/members").content

@@ -24,9 +24,26 @@ def model_out(model, record_count: int | None = None) -> dict:
     }
 
 
-@router.post("", response={201: ModelOut, **ERRORS, 409: ErrorOut, 422: ErrorOut})
+MODEL_FORM_BODY = {
+    "requestBody": {
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {"$ref": "#/components/schemas/ModelIn"},
+                "example": {"name": "Orders", "type": "custom", "id_field": "id"},
+            }
+        }
+    }
+}
+
+
+@router.post(
+    "",
+    response={201: ModelOut, **ERRORS, 409: ErrorOut, 415: ErrorOut, 422: ErrorOut},
+    openapi_extra=MODEL_FORM_BODY,
+)
 def create_model(request, payload: ModelIn):
-    """Create a custom data model. The response's `id` is the Model ID."""
+    """Create a custom data model (JSON or form-encoded). The response's `id` is the
+    Model ID. `type` is case-insensitive (`Custom`, as the app shows it, is `custom`)."""
     model = services.model_create(
         team=request.auth.team, name=payload.name, type=payload.type, id_field=payload.id_field
     )

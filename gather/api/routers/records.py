@@ -1,17 +1,15 @@
 """/api/models/{model}/records: upsert, retrieve, delete and list records."""
 
-from urllib.parse import parse_qsl
-
 import orjson
 from django.http import HttpResponse
-from ninja import Router, Status
+from ninja import Path, Router, Status
 
 from gather.api.schemas import ERRORS, BatchOut, ErrorOut, RecordOut, RecordPage
 from gather.core.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from gather.query import engine
 from gather.query.spec import spec_from_json, spec_from_params
 from gather.records import selectors, services
-from gather.records.payload import parse_form, parse_json
+from gather.records.payload import parse_form, parse_form_body, parse_json, parse_json_items
 
 router = Router(tags=["Records"])
 
@@ -73,11 +71,7 @@ def record_payload(request):
         if kind == "multipart/form-data":
             items = list(request.POST.lists())
             return parse_form([(k, v) for k, values in items for v in values])
-        try:
-            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
-        except UnicodeDecodeError:
-            raise InvalidInput("Form bodies must be UTF-8.") from None
-        return parse_form(pairs)
+        return parse_form_body(body)
     raise UnsupportedMediaType(
         "Send records as application/json or application/x-www-form-urlencoded"
         f" (got {kind or 'no Content-Type'})."
@@ -230,10 +224,7 @@ def batch_items(request) -> list:
                 break
         return items
     if kind in JSON_TYPES or kind.endswith("+json"):
-        items = parse_json(body)
-        if not isinstance(items, list):
-            raise InvalidInput("A batch is a JSON array of records (or NDJSON).")
-        return items
+        return parse_json_items(body)
     raise UnsupportedMediaType(
         "Send batches as application/json (an array) or application/x-ndjson"
         f" (got {kind or 'no Content-Type'})."
@@ -288,18 +279,54 @@ def query_records(request, model: str):
     return page_response(engine.record_query(team=team, model=obj, spec=spec_from_json(body)))
 
 
-@router.get("/{model}/records/{record_id}", response={200: RecordOut, **ERRORS})
-def get_record(request, model: str, record_id: str):
-    """One record by its ID."""
+# A record ID is any text (docs/decisions/013-record-ids-in-paths.md): the `path`
+# converter takes the rest of the path, slashes included, since servers decode `%2F`
+# before routing. The document still shows a plain `{record_id}` parameter.
+RECORD_PATH = "/{model}/records/{path:record_id}"
+RECORD_ID = Path(..., description="The record's ID, percent-encoded: `a/b` as `a%2Fb`.")
+
+
+@router.get(RECORD_PATH, response={200: RecordOut, **ERRORS})
+def get_record(request, model: str, record_id: str = RECORD_ID):
+    """One record by its ID, percent-encoded in the path (`a/b` as `a%2Fb`)."""
     team = request.auth.team
     obj = selectors.model_get(team=team, ref=model)
     return selectors.record_get(team=team, model=obj, key=record_id)
 
 
-@router.delete("/{model}/records/{record_id}", response={204: None, **ERRORS})
-def delete_record(request, model: str, record_id: str):
-    """Delete one record by its ID."""
+@router.delete(RECORD_PATH, response={204: None, **ERRORS})
+def delete_record(request, model: str, record_id: str = RECORD_ID):
+    """Delete one record by its ID, percent-encoded in the path."""
     team = request.auth.team
     obj = selectors.model_get(team=team, ref=model)
     services.record_delete(team=team, model=obj, key=record_id)
     return Status(204, None)
+
+
+def _literal_id_routes(name: str) -> None:
+    """GET and DELETE for the record whose ID is ``name`` ("batch", "query"): its URL is
+    the POST endpoint's, which would otherwise answer 405."""
+
+    def get_named(request, model: str):
+        return get_record(request, model, name)
+
+    def delete_named(request, model: str):
+        return delete_record(request, model, name)
+
+    path = f"/{{model}}/records/{name}"
+    for method, view, response in (
+        ("GET", get_named, {200: RecordOut, **ERRORS}),
+        ("DELETE", delete_named, {204: None, **ERRORS}),
+    ):
+        router.add_api_operation(
+            path,
+            [method],
+            view,
+            response=response,
+            operation_id=f"{method.lower()}_record_{name}",
+            include_in_schema=False,
+        )
+
+
+_literal_id_routes("batch")
+_literal_id_routes("query")

@@ -38,6 +38,8 @@ CHARGE_EVENTS = [
     "charge.refund.updated",
 ]
 POLL_PAGE = 100
+# Seconds a webhook signature may be off from now, either way (Stripe's default).
+WEBHOOK_TOLERANCE = stripe.Webhook.DEFAULT_TOLERANCE
 
 
 class StripeUnreachable(GatherError):
@@ -222,6 +224,18 @@ class SyncStripeCharges(TaskType):
         }
 
 
+def signature_timestamp(header: str) -> int | None:
+    """The ``t=`` of a ``Stripe-Signature`` header (``t=…,v1=…``), or None."""
+    for part in header.split(","):
+        name, _, value = part.strip().partition("=")
+        if name == "t":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
 class StripeConnector(Connector):
     type = "stripe"
     label = "Stripe"
@@ -261,6 +275,11 @@ class StripeConnector(Connector):
         header = headers.get("Stripe-Signature")
         if not header:
             return None
+        # The SDK refuses a timestamp older than the tolerance only; one from the future
+        # (a replay signed ahead of time, or a clock far off) is refused here.
+        signed_at = signature_timestamp(header)
+        if signed_at is None or signed_at > time.time() + WEBHOOK_TOLERANCE:
+            return None
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
@@ -275,9 +294,7 @@ class StripeConnector(Connector):
             secrets.append(decrypt(integration.webhook_secret_encrypted))
         for secret in secrets:
             try:
-                stripe.WebhookSignature.verify_header(
-                    text, header, secret, stripe.Webhook.DEFAULT_TOLERANCE
-                )
+                stripe.WebhookSignature.verify_header(text, header, secret, WEBHOOK_TOLERANCE)
             except stripe.SignatureVerificationError:
                 continue
             try:

@@ -15,3 +15,8 @@ document.addEventListener("change", (event) => {
   const select = event.target.closest("select[data-autosubmit]");
   if (select && select.form) select.form.requestSubmit();
 });
+
+// A new API key or invite link is shown in the answer to the POST that created it and is
+// kept nowhere else: turn this history entry into a plain GET, so that a reload shows the
+// page without the secret instead of sending the form again.
+if (document.querySelector("[data-shown-once]")) history.replaceState(null, "", location.href);

@@ -1,0 +1,164 @@
+"""Bad input from issue 9: each answers the contract's error, stores nothing wrong, never 500s."""
+
+from gather.records.models import Record
+
+
+def records_url(model):
+    return f"/api/models/{model.public_id}/records"
+
+
+def assert_error(resp, status, code=None, field=None):
+    assert resp.status_code == status, resp.content
+    error = resp.json()["error"]
+    assert error["message"]
+    if code:
+        assert error["code"] == code
+    if field:
+        assert error["field"] == field
+    return error
+
+
+# -- form bodies that are not UTF-8 after percent-decoding (issue 9 item 27) ---------------
+
+
+def test_form_percent_encoded_invalid_utf8_is_400(api, orders):
+    resp = api.post(records_url(orders), data="id=1&name=%ff%fe")
+    error = assert_error(resp, 400, "invalid")
+    assert "UTF-8" in error["message"]
+    assert not Record.objects.filter(model=orders).exists()
+
+
+def test_form_percent_encoded_invalid_utf8_in_a_name_is_400(api, orders):
+    resp = api.post(records_url(orders), data="id=1&%ff=x")
+    assert_error(resp, 400, "invalid")
+    assert not Record.objects.filter(model=orders).exists()
+
+
+def test_form_percent_encoded_utf8_is_stored(api, orders):
+    resp = api.post(records_url(orders), data="id=1&name=%C3%A9t%C3%A9+%E2%82%AC")
+    assert resp.status_code == 201, resp.content
+    assert resp.json()["data"]["name"] == "été €"
+
+
+# -- JSON labelled form-encoded, as `curl -d '{"id": 1}'` sends it (issue 9 item 10) --------
+
+
+def test_json_body_labelled_form_encoded_is_415_with_a_hint(api, orders):
+    for body in ('{"id": 1}', ' [{"id": 1}]\n', '{"id": 1, "note": "a=b&c"}'):
+        resp = api.post(records_url(orders), data=body)
+        error = assert_error(resp, 415, "unsupported_media_type")
+        assert "Content-Type: application/json" in error["message"]
+    assert not Record.objects.filter(model=orders).exists()
+
+
+def test_the_same_json_body_labelled_json_is_stored(api, orders):
+    resp = api.post(records_url(orders), data='{"id": 1}', content_type="application/json")
+    assert resp.status_code == 201, resp.content
+
+
+# -- models from form-encoded input; the type as the app shows it (issue 9 item 15) --------
+
+
+def test_model_create_accepts_form_encoded_input(api):
+    resp = api.post("/api/models", data="name=Orders&type=Custom&id_field=order_id")
+    assert resp.status_code == 201, resp.content
+    body = resp.json()
+    assert (body["name"], body["type"], body["id_field"]) == ("Orders", "custom", "order_id")
+    assert api.get(f"/api/models/{body['id']}").json()["type"] == "custom"
+
+
+def test_model_create_type_is_case_insensitive(api):
+    for type_ in ("Custom", "CUSTOM", " custom "):
+        resp = api.post("/api/models", json={"name": f"Orders {type_}", "type": type_})
+        assert resp.status_code == 201, resp.content
+        assert resp.json()["type"] == "custom"
+    assert_error(api.post("/api/models", json={"name": "X", "type": "Stripe"}), 422, field="type")
+
+
+def test_model_create_form_errors_use_the_contract(api):
+    assert_error(api.post("/api/models", data="type=custom"), 422, "validation_failed", "name")
+    assert_error(api.post("/api/models", data="name=%ff"), 400, "invalid")
+    assert_error(api.post("/api/models", data='{"name": "Orders"}'), 415)
+
+
+def test_model_create_form_encoded_is_in_the_openapi_document(api):
+    doc = api.get("/api/openapi.json").json()
+    content = doc["paths"]["/api/models"]["post"]["requestBody"]["content"]
+    assert {"application/json", "application/x-www-form-urlencoded"} <= set(content)
+
+
+# -- a lone surrogate anywhere in JSON (issue 9 item 17) -----------------------------------
+
+LONE = "\\ud800"  # the JSON escape of a lone (unpaired) surrogate, as text in the body
+
+
+def post_json_text(api, url, text: str):
+    return api.post(url, data=text.encode(), content_type="application/json")
+
+
+def test_lone_surrogate_in_a_record_is_400_naming_the_field(api, orders):
+    url = records_url(orders)
+    for text, field in (
+        (f'{{"id": "1", "name": "{LONE}"}}', "name"),
+        (f'{{"id": "1", "meta": {{"tags": ["ok", "a{LONE}b"]}}}}', "meta.tags.1"),
+    ):
+        error = assert_error(post_json_text(api, url, text), 400, "invalid_text", field)
+        assert "surrogate" in error["message"]
+    assert_error(post_json_text(api, url, f'{{"id": "1", "k{LONE}": 1}}'), 400, "invalid_text")
+    assert_error(post_json_text(api, url, f'{{"id": "{LONE}"}}'), 400, "invalid_text", "id")
+    assert not Record.objects.filter(model=orders).exists()
+
+
+def test_surrogate_pairs_are_fine(api, orders):
+    resp = post_json_text(api, records_url(orders), '{"id": "1", "emoji": "\\ud83d\\ude00"}')
+    assert resp.status_code == 201, resp.content
+    assert resp.json()["data"]["emoji"] == "\U0001f600"
+
+
+def test_lone_surrogate_in_a_batch_fails_that_item_only(api, orders):
+    url = f"{records_url(orders)}/batch"
+    text = f'[{{"id": "1"}}, {{"id": "2", "name": "{LONE}"}}, {{"id": "3", "n": 1}}]'
+    resp = post_json_text(api, url, text)
+    assert resp.status_code == 200, resp.content
+    body = resp.json()
+    assert (body["created"], body["failed"]) == (2, 1)
+    assert body["results"][1]["status"] == 400
+    assert body["results"][1]["error"]["code"] == "invalid_text"
+    assert body["results"][1]["error"]["field"] == "name"
+    assert set(Record.objects.filter(model=orders).values_list("key", flat=True)) == {"1", "3"}
+
+
+def test_lone_surrogate_in_an_ndjson_line_fails_that_line_only(api, orders):
+    url = f"{records_url(orders)}/batch"
+    text = f'{{"id": "1"}}\n{{"id": "2", "name": "{LONE}"}}\n{{"id": "3"}}\n'
+    resp = api.post(url, data=text.encode(), content_type="application/x-ndjson")
+    assert resp.status_code == 200, resp.content
+    body = resp.json()
+    assert [r["status"] for r in body["results"]] == [201, 400, 201]
+    assert body["results"][1]["error"]["code"] == "invalid_text"
+    assert set(Record.objects.filter(model=orders).values_list("key", flat=True)) == {"1", "3"}
+
+
+def test_lone_surrogate_in_model_and_view_names_is_400(api, orders):
+    assert_error(post_json_text(api, "/api/models", f'{{"name": "O{LONE}"}}'), 400, "invalid_text")
+    resp = api.client.patch(
+        f"/api/models/{orders.public_id}",
+        f'{{"name": "O{LONE}"}}'.encode(),
+        content_type="application/json",
+        headers={"authorization": f"Token {api.key}"},
+    )
+    assert_error(resp, 400, "invalid_text", "name")
+    view = f'{{"name": "V{LONE}", "model": "{orders.public_id}"}}'
+    assert_error(post_json_text(api, "/api/views", view), 400, "invalid_text", "name")
+    orders.refresh_from_db()
+    assert orders.name == "Orders"
+
+
+def test_lone_surrogate_in_a_filter_or_q_is_400(api, orders):
+    api.post(records_url(orders), json={"id": "1", "status": "paid"})
+    url = f"{records_url(orders)}/query"
+    text = f'{{"filter": [{{"field": "status", "op": "eq", "value": "{LONE}"}}]}}'
+    assert_error(post_json_text(api, url, text), 400, "invalid_text", "filter.0.value")
+    assert_error(post_json_text(api, url, f'{{"q": "{LONE}"}}'), 400, "invalid_text", "q")
+    view = f'{{"name": "V", "model": "{orders.public_id}", "q": "{LONE}"}}'
+    assert_error(post_json_text(api, "/api/views", view), 400, "invalid_text", "q")
