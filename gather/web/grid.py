@@ -2,6 +2,7 @@
 
 import re
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import orjson
@@ -39,9 +40,130 @@ def money(amount: Any, currency: str | None) -> str | None:
     return f"{sign}{number} {code.upper()}".strip()
 
 
+# The Stripe customer's amounts (minor units of the customer's currency).
+CUSTOMER_MONEY = ("mrr", "amount_due", "balance")
+
+
 def is_money_path(path: str) -> bool:
     head, _, rest = path.partition(".")
+    if head == "stripe_customer":
+        return rest in CUSTOMER_MONEY
     return head == "stripe_charge" and rest.startswith(MONEY_PREFIX)
+
+
+def money_to_minor(text: str) -> str:
+    """A Stripe amount typed as shown ("19.99", "$19.99", "¥500", "1,000.50 EUR") as minor
+    units ("1999", "500", "100050"): the typed currency's decimals, two without one.
+    Text that is no amount comes back unchanged (the query answers it with a clear 400)."""
+    raw = (text or "").strip()
+    code = ""
+    for cur, symbol in sorted(SYMBOLS.items(), key=lambda kv: -len(kv[1])):
+        if raw.startswith(symbol) or raw.startswith("-" + symbol):
+            code, raw = cur, raw.replace(symbol, "", 1)
+            break
+    parts = raw.split()
+    if len(parts) == 2 and parts[1].isalpha() and len(parts[1]) == 3:
+        code, raw = parts[1].lower(), parts[0]
+    digits = 0 if code in ZERO_DECIMAL else 3 if code in THREE_DECIMAL else 2
+    try:
+        minor = Decimal(raw.replace(",", "")).scaleb(digits)
+    except (InvalidOperation, ValueError):
+        return text
+    if not minor.is_finite() or minor != minor.to_integral_value():
+        return text
+    return str(int(minor))
+
+
+def money_from_minor(value: str) -> str:
+    """What ``money_to_minor`` was given, for showing a stored condition again (two
+    decimals: the stored condition does not keep the typed currency)."""
+    try:
+        minor = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    if minor != minor.to_integral_value():
+        return str(value)
+    return f"{minor.scaleb(-2):f}"
+
+
+STRIPE_DASHBOARD = "https://dashboard.stripe.com"
+
+
+def stripe_customer_card(customer: dict, q: str = "") -> dict:
+    """The record page's Stripe customer card: the summary first, then subscriptions and
+    invoices as small tables, each object linked to Stripe's dashboard."""
+    currency = customer.get("currency")
+    card = {
+        "name": "stripe_customer",
+        "label": "Stripe customer",
+        "customer": customer,
+        "deleted": bool(customer.get("deleted")),
+        "link": f"{STRIPE_DASHBOARD}/customers/{customer.get('id')}",
+        "items": [],
+    }
+    if card["deleted"]:
+        return card
+    order = [
+        "mrr", "subscription_status", "plan", "active_subscriptions", "current_period_end",
+        "cancel_at_period_end", "open_invoices", "amount_due", "last_invoice_paid_at",
+        "email", "name", "description", "phone", "currency", "balance", "delinquent",
+        "created", "metadata", "id",
+    ]  # fmt: skip
+    for key in order:
+        value = customer.get(key)
+        shown = money(value, currency) if key in CUSTOMER_MONEY and value is not None else None
+        if shown is None and key.endswith(("_end", "_at", "created")) and value:
+            shown = datetime_text(value)
+        card["items"].append((key, shown, render_tree(value, q)))
+    subs = []
+    for sub in customer.get("subscriptions") or []:
+        items = sub.get("items") or []
+        subs.append(
+            {
+                "id": sub.get("id"),
+                "status": sub.get("status"),
+                "link": f"{STRIPE_DASHBOARD}/subscriptions/{sub.get('id')}",
+                "items": [
+                    {
+                        "what": i.get("product_name")
+                        or i.get("nickname")
+                        or i.get("product")
+                        or i.get("price")
+                        or "",
+                        "amount": money(i.get("amount"), i.get("currency")) or "",
+                        "interval": (
+                            f"{i.get('interval_count')} {i.get('interval')}s"
+                            if (i.get("interval_count") or 1) > 1
+                            else i.get("interval") or ""
+                        ),
+                        "quantity": i.get("quantity"),
+                    }
+                    for i in items
+                ],
+                "period_end": datetime_text(sub.get("current_period_end")) or "",
+                "cancel_at_period_end": sub.get("cancel_at_period_end"),
+                "created": datetime_text(sub.get("created")) or "",
+            }
+        )
+    invoices = []
+    for inv in customer.get("invoices") or []:
+        cur = inv.get("currency") or currency
+        invoices.append(
+            {
+                "id": inv.get("id"),
+                "number": inv.get("number") or inv.get("id"),
+                "status": inv.get("status"),
+                "link": f"{STRIPE_DASHBOARD}/invoices/{inv.get('id')}",
+                "hosted": inv.get("hosted_invoice_url"),
+                "amount_due": money(inv.get("amount_due"), cur) or "",
+                "amount_paid": money(inv.get("amount_paid"), cur) or "",
+                "amount_remaining": money(inv.get("amount_remaining"), cur) or "",
+                "due_date": datetime_text(inv.get("due_date")) or "",
+                "created": datetime_text(inv.get("created")) or "",
+            }
+        )
+    card["subscriptions"], card["invoices"] = subs, invoices
+    return card
 
 
 def highlight(text: str, q: str) -> SafeString:
@@ -78,6 +200,8 @@ def cell(record: dict, path: str, type_: str, q: str) -> dict:
         head = path.partition(".")[0]
         shown = money(value, cell_value(record, f"{head}.currency")) or text
         css = "number money"
+    elif path == "stripe_customer.subscription_status" and isinstance(value, str):
+        css += f" sub-status sub-status-{value}"
     elif type_ == "datetime":
         shown = datetime_text(value) or text
     return {"html": highlight(shown, q), "title": text, "css": css}

@@ -136,7 +136,26 @@ class GridState:
         return out
 
 
+def _money_paths():
+    from .grid import is_money_path, money_from_minor, money_to_minor
+
+    return is_money_path, money_to_minor, money_from_minor
+
+
 def row_to_condition(row: Row, type_: str) -> dict:
+    """A filter row as a stored condition; Stripe amounts are typed as shown (19.99) and
+    stored in minor units (1999), as the API compares them."""
+    is_money, to_minor, _ = _money_paths()
+    if is_money(row.field) and row.op not in _TO_STORED:
+        if row.op == "in":  # a list: each item an amount (no thousands separators)
+            value = ",".join(to_minor(v.strip()) for v in row.value.split(",") if v.strip())
+        else:
+            value = to_minor(row.value)
+        row = Row(row.field, row.op, value, to_minor(row.value2), row.group)
+    return _row_to_condition(row, type_)
+
+
+def _row_to_condition(row: Row, type_: str) -> dict:
     stored_op, fixed = _TO_STORED.get(row.op, (row.op, None))
     if fixed is not None:
         return {"field": row.field, "op": stored_op, "value": fixed}
@@ -149,6 +168,16 @@ def row_to_condition(row: Row, type_: str) -> dict:
 
 
 def condition_to_row(cond: dict, type_: str, group: int) -> Row:
+    row = _condition_to_row(cond, type_, group)
+    is_money, _, from_minor = _money_paths()
+    if is_money(row.field) and row.op in ("eq", "ne", "gt", "gte", "lt", "lte", "between", "in"):
+        values = [from_minor(v.strip()) for v in row.value.split(",")] if row.value else []
+        value2 = from_minor(row.value2) if row.value2 else row.value2
+        return Row(row.field, row.op, ", ".join(values), value2, row.group)
+    return row
+
+
+def _condition_to_row(cond: dict, type_: str, group: int) -> Row:
     op, value = cond["op"], cond.get("value")
     if op == "empty":
         return Row(cond["field"], "empty" if value else "notempty", group=group)

@@ -15,7 +15,15 @@ from gather.records import selectors as records
 from gather.views import selectors, services
 from gather.views.export import csv_filename, view_csv
 
-from .grid import cell, datetime_text, is_money_path, money, pretty_json, render_tree
+from .grid import (
+    cell,
+    datetime_text,
+    is_money_path,
+    money,
+    pretty_json,
+    render_tree,
+    stripe_customer_card,
+)
 from .view_state import (
     NO_VALUE,
     OPS_BY_TYPE,
@@ -346,6 +354,9 @@ def view_record(request, view_id: str, key: str):
     joined = []
     for name, value in record.items():
         if name in ("id", "data", "created_at", "updated_at"):
+            continue
+        if name == "stripe_customer" and isinstance(value, dict):
+            joined.append(stripe_customer_card(value, q))
             continue
         items = []
         if isinstance(value, dict):

@@ -386,14 +386,21 @@ def summaries_refresh(*, integration_id: int, customer_ids: set[str]) -> None:
 
 def customer_detail(*, integration_id: int, customer_id: str) -> dict:
     """The arrays only the single record carries: subscriptions and the latest invoices."""
-    subs = [
-        data
-        for data in StripeSubscription.objects.filter(
-            integration_id=integration_id, customer_id=customer_id
-        )
+    subs = list(
+        StripeSubscription.objects.filter(integration_id=integration_id, customer_id=customer_id)
         .order_by("-created", "-subscription_id")
         .values_list("data", flat=True)
-    ]
+    )
+    products = {i["product"] for s in subs for i in s.get("items") or [] if i.get("product")}
+    if products:
+        names = dict(
+            StripeProduct.objects.filter(
+                integration_id=integration_id, product_id__in=list(products)
+            ).values_list("product_id", "name")
+        )
+        for s in subs:
+            for item in s.get("items") or []:
+                item["product_name"] = names.get(item.get("product")) or None
     invoices = list(
         StripeInvoice.objects.filter(integration_id=integration_id, customer_id=customer_id)
         .order_by("-created", "-invoice_id")
