@@ -1162,6 +1162,11 @@ class BillingMixin:
                     "latest_invoice": None,
                     "livemode": False,
                     "metadata": {},
+                    "cancellation_details": {"comment": None, "feedback": None, "reason": None},
+                    "cancel_at": None,
+                    "default_payment_method": None,
+                    "days_until_due": None,
+                    "pause_collection": None,
                     "start_date": created,
                     "status": status,
                     "trial_end": None,
@@ -1180,6 +1185,9 @@ class BillingMixin:
                         "amount_due": due,
                         "amount_paid": paid,
                         "amount_remaining": due - paid if ist == "open" else 0,
+                        "attempt_count": 1,
+                        "attempted": True,
+                        "description": None,
                         "collection_method": "charge_automatically",
                         "created": icreated,
                         "currency": currency,
@@ -1203,6 +1211,8 @@ class BillingMixin:
                         "total": due,
                     }
                 )
+            if invoices_per_customer:
+                sub_batch[-1]["latest_invoice"] = inv_batch[-1]["id"]
         with self.lock:
             self.customers.extend_sorted(cust_batch)
             self.subscriptions.extend_sorted(sub_batch)
