@@ -63,6 +63,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "gather.api.middleware.ApiMediaTypeMiddleware",  # /api/ only: no multipart bodies
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -77,6 +78,8 @@ MIDDLEWARE = [
 # requests skip the browser middleware above: a measurable share of a small upsert.
 API_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "gather.api.middleware.ApiMediaTypeMiddleware",
+    "gather.api.middleware.ApiMediaTypeMiddleware",  # /api/ only: no multipart bodies
     "django.middleware.common.CommonMiddleware",  # Content-Length on every response
 ]
 

@@ -9,8 +9,16 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from gather.core.errors import ValidationFailed
+
+from .dialects import current as dialect
 from .fields import combine, value_type
 from .models import DataModel, Field, FieldType
+
+# A model's catalogue holds at most this many fields (its ID field included): every
+# query, grid and export walks them, and a record with thousands of new names is far more
+# likely a mistake (values sent as names) than a model.
+MAX_FIELDS = 1000
 
 # Keyed by (pk, Model ID): a primary key alone can come back after a rollback.
 # Python types of parsed JSON -> catalogue type (text is inspected by value_type).
@@ -59,6 +67,52 @@ def current(model: DataModel) -> Catalogue:
     return cached if cached is not None and cached.revision == model.revision else _load(model)
 
 
+def too_many_fields(model: DataModel, count: int, name: str | None = None) -> ValidationFailed:
+    return ValidationFailed(
+        f"Model {model.name!r} would have {count:,} fields; a model holds at most "
+        f"{MAX_FIELDS:,}. Nest related values in an object (one field) or use another model.",
+        field=name,
+        code="too_many_fields",
+    )
+
+
+class FieldBudget:
+    """Admits records to a batch while the model's fields stay within MAX_FIELDS, by the
+    catalogue this process knows (``_fields_add`` checks again against the database)."""
+
+    def __init__(self, model: DataModel):
+        self.model = model
+        self.known = current(model).types
+        self.added: set[str] = set()
+
+    def admit(self, payload: dict) -> None:
+        new = [name for name in payload if name not in self.known and name not in self.added]
+        if not new:
+            return
+        count = len(self.known) + len(self.added) + len(new)
+        if count > MAX_FIELDS:
+            raise too_many_fields(self.model, count, new[0])
+        self.added.update(new)
+
+
+def _fields_add(model: DataModel, fields: list[tuple[str, str]]) -> None:
+    """Register new fields, in the order they arrived (the grid's column order), in one
+    statement. Writers adding fields to a model take its row's lock first, one at a time:
+    two first writes bringing the same fields in different orders cannot deadlock on the
+    unique index, and the cap is checked against what is committed."""
+    with transaction.atomic():
+        list(
+            DataModel.objects.select_for_update(no_key=True)
+            .filter(pk=model.pk)
+            .values_list("pk", flat=True)
+        )
+        present = set(Field.objects.filter(model=model).values_list("name", flat=True))
+        fresh = [(name, kind) for name, kind in fields if name not in present]
+        if len(present) + len(fresh) > MAX_FIELDS:
+            raise too_many_fields(model, len(present) + len(fresh), fresh[0][0])
+        dialect().fields_insert(model_id=model.pk, fields=fresh)
+
+
 def observe(model: DataModel, datas: list[dict]) -> None:
     """Record the fields and value types of incoming records in the catalogue."""
     cat = current(model)
@@ -82,14 +136,9 @@ def observe(model: DataModel, datas: list[dict]) -> None:
                 wanted[name] = new
     if not wanted:
         return
-    # New fields first, in the order they arrived (that order is the grid's column order),
-    # each committed on its own: a writer never holds one new field while waiting for
-    # another, so concurrent first writes cannot deadlock.
-    for name, new_type in wanted.items():
-        if name not in known:
-            Field.objects.bulk_create(
-                [Field(model=model, name=name, type=new_type)], ignore_conflicts=True
-            )
+    new = [name for name in wanted if name not in known]
+    if new:
+        _fields_add(model, [(name, wanted[name]) for name in new])
     # Then widen existing types, locking rows in one order for all writers.
     with transaction.atomic():
         existing = (

@@ -2,6 +2,8 @@
 
 import json
 import math
+import re
+from decimal import Decimal
 from urllib.parse import parse_qsl
 
 import orjson
@@ -15,17 +17,63 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+# A number literal orjson may change without saying so: 19+ digits in a row (an integer
+# beyond 64 bits becomes a double; a long run of zeros can underflow) or a three-digit
+# exponent (1e-400 becomes 0.0). Rare in practice; such bodies take the checked path.
+# (The common first digit is factored out: the search runs on every JSON body.)
+_RISKY_NUMBER = re.compile(rb"[0-9](?:[0-9]{18}|[eE][+-]?[0-9]{3})")
+_NONZERO_DIGIT = re.compile(r"[1-9]")
+
+
+class _OutOfRange:
+    """A number literal that no stored number equals (see docs/decisions/011)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+
+def _int(text: str):
+    value = int(text)
+    if INT_MIN <= value <= INT_MAX:
+        return value
+    # Beyond 64 bits an integer is kept only if a double is the same number: 1e20, or
+    # how PostgreSQL writes a large double back (1.5e300 as 15 and 299 zeros).
+    try:
+        as_float = float(value)
+    except OverflowError:
+        return _OutOfRange(text)
+    return as_float if int(Decimal(repr(as_float))) == value else _OutOfRange(text)
+
+
+def _float(text: str):
+    value = float(text)
+    if math.isinf(value):
+        return _OutOfRange(text)
+    if value == 0.0 and _NONZERO_DIGIT.search(text.lower().partition("e")[0]):
+        return _OutOfRange(text)  # underflow: a non-zero literal that reads as 0
+    return value
+
+
 def _loads(body: bytes) -> tuple[object, bool]:
     """Parse JSON; returns (value, checked). orjson takes the common case. What it
-    refuses goes to the standard library, which accepts integers beyond 64 bits and lone
-    surrogates (``"\\ud800"``, valid JSON grammar but not Unicode text): such values
-    come back with checked=False, for ``_problem`` to find."""
+    refuses, or may have changed (``_RISKY_NUMBER``), goes to the standard library, which
+    keeps every number literal exact and lets lone surrogates (``"\\ud800"``, valid JSON
+    grammar but not Unicode text) through: such values come back with checked=False, for
+    ``_problem`` to find."""
     try:
-        return orjson.loads(body), True
+        value = orjson.loads(body)
     except orjson.JSONDecodeError:
         pass
+    else:
+        if not _RISKY_NUMBER.search(body):
+            return value, True
     try:
-        value = json.loads(body, parse_constant=_reject_constant)
+        value = json.loads(
+            body, parse_int=_int, parse_float=_float, parse_constant=_reject_constant
+        )
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidInput(f"The body is not valid JSON: {exc}", code="invalid_json") from None
     return value, False
@@ -62,9 +110,21 @@ def _surrogate_error(path) -> InvalidInput:
     )
 
 
+def _number_error(path, text: str) -> InvalidInput:
+    where = _path_text(path)
+    shown = text if len(text) <= 40 else f"{text[:37]}..."
+    return InvalidInput(
+        f"{where or 'The body'}: {shown} is out of range. Numbers are stored as 64-bit "
+        "integers (-9223372036854775808 to 9223372036854775807) or as doubles (up to about "
+        "1.8e308, non-zero down to about 5e-324); send it as text to keep it exactly.",
+        field=where,
+        code="number_out_of_range",
+    )
+
+
 def _problem(value, path=None) -> InvalidInput | None:
-    """The first value the standard library let through that no database stores
-    faithfully (a lone surrogate in a key or a text), as the error naming its path."""
+    """The first value the checked path found that no database stores faithfully (a
+    lone surrogate in a key or a text, a number out of range), as the error naming it."""
     stack = [(value, path)]
     while stack:
         node, where = stack.pop()
@@ -79,11 +139,14 @@ def _problem(value, path=None) -> InvalidInput | None:
                 stack.append((item, (where, key)))
         elif kind is list:
             stack.extend((item, (where, index)) for index, item in enumerate(node))
+        elif kind is _OutOfRange:
+            return _number_error(where, node.text)
     return None
 
 
 def parse_json(body: bytes):
-    """Parse a JSON body. Refuses NaN/Infinity and lone surrogates (400 naming where)."""
+    """Parse a JSON body. Refuses NaN/Infinity, lone surrogates and numbers that would be
+    stored as a different number (400 naming where)."""
     value, checked = _loads(body)
     if not checked and (problem := _problem(value)) is not None:
         raise problem

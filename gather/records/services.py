@@ -227,11 +227,13 @@ def record_upsert_batch(*, team: Team, model: DataModel, items: list) -> dict:
     results: list[dict] = []
     merged: dict[str, dict] = {}
     first_index: dict[str, int] = {}
+    budget = catalogue.FieldBudget(model)
     for index, payload in enumerate(items):
         try:
             if isinstance(payload, GatherError):
                 raise payload
             key = record_validate(model, payload)
+            budget.admit(payload)
         except GatherError as exc:
             results.append({"index": index, "status": exc.status, **exc.as_dict()})
             continue

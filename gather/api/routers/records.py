@@ -9,12 +9,12 @@ from gather.core.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaTy
 from gather.query import engine
 from gather.query.spec import spec_from_json, spec_from_params
 from gather.records import selectors, services
-from gather.records.payload import parse_form, parse_form_body, parse_json, parse_json_items
+from gather.records.payload import parse_form_body, parse_json, parse_json_items
 
 router = Router(tags=["Records"])
 
 MAX_RECORD_BYTES = 1024 * 1024
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+FORM_TYPES = ("application/x-www-form-urlencoded",)  # multipart: 415 (api.middleware)
 JSON_TYPES = ("application/json",)
 
 RECORD_BODY = {
@@ -68,9 +68,6 @@ def record_payload(request):
     if kind in JSON_TYPES or kind.endswith("+json"):
         return parse_json(body)
     if kind in FORM_TYPES:
-        if kind == "multipart/form-data":
-            items = list(request.POST.lists())
-            return parse_form([(k, v) for k, values in items for v in values])
         return parse_form_body(body)
     raise UnsupportedMediaType(
         "Send records as application/json or application/x-www-form-urlencoded"

@@ -1,6 +1,7 @@
 """PostgreSQL: one statement per upsert; ``||`` is exactly the contract's shallow merge."""
 
 import orjson
+from django.db import connection
 
 from gather.core.db import hot_cursor
 
@@ -24,6 +25,14 @@ ON CONFLICT (model_id, key) DO UPDATE
 RETURNING key, (xmax = 0)
 """
 
+# New catalogue fields in one statement, in the order given ([[name, type], ...]).
+FIELDS_INSERT = """
+INSERT INTO gather_field (model_id, name, type, type_locked, created_at, updated_at)
+SELECT %s, e->>0, e->>1, false, now(), now()
+  FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS t(e, n) ORDER BY n
+ON CONFLICT (model_id, name) DO NOTHING
+"""
+
 
 class PostgresDialect:
     vendor = "postgresql"
@@ -41,3 +50,8 @@ class PostgresDialect:
         with hot_cursor() as cur:
             cur.execute(UPSERT_MANY, [model_id, orjson.dumps(items).decode()])
             return dict(cur.fetchall())
+
+    def fields_insert(self, *, model_id: int, fields: list[tuple[str, str]]) -> None:
+        """Add catalogue fields (name, type) in one statement; names present are kept."""
+        with connection.cursor() as cur:
+            cur.execute(FIELDS_INSERT, [model_id, orjson.dumps(fields).decode()])

@@ -33,6 +33,14 @@ ON CONFLICT (model_id, key) DO UPDATE
    SET data = gather_merge(data, excluded.data), updated_at = excluded.updated_at
 """
 
+# New catalogue fields in one statement, in the order given ([[name, type], ...]).
+FIELDS_INSERT = """
+INSERT INTO gather_field (model_id, name, type, type_locked, created_at, updated_at)
+SELECT %s, json_extract(value, '$[0]'), json_extract(value, '$[1]'), 0, %s, %s
+  FROM json_each(%s) WHERE true ORDER BY key
+ON CONFLICT (model_id, name) DO NOTHING
+"""
+
 
 def _merge(old: str | None, new: str | None) -> str | None:
     if old is None:
@@ -91,6 +99,12 @@ class SqliteDialect:
             existing = {row[0] for row in cur.fetchall()}
             cur.execute(UPSERT_MANY, [model_id, now, now, orjson.dumps(items).decode()])
         return {key: key not in existing for key in keys}
+
+    def fields_insert(self, *, model_id: int, fields: list[tuple[str, str]]) -> None:
+        """Add catalogue fields (name, type) in one statement; names present are kept."""
+        now = _stamp(datetime.now(UTC))
+        with connection.cursor() as cur:
+            cur.execute(FIELDS_INSERT, [model_id, now, now, orjson.dumps(fields).decode()])
 
 
 # Typed readings of JSON values used by the query compiler (gather/query/sql.py). They
