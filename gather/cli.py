@@ -83,7 +83,27 @@ def _default_workers() -> int:
     return max(2, os.cpu_count() or 1)
 
 
+def default_public_url(host: str, port: int) -> str:
+    """Where this server is reached when ``GATHER_PUBLIC_URL`` is not set: its own
+    ``--host``/``--port`` (a wildcard address is reached on the loopback one)."""
+    import ipaddress
+
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        address = None  # a host name
+    if not host or (address is not None and address.is_unspecified):
+        host = "127.0.0.1"
+    elif address is not None and address.version == 6:
+        host = f"[{address}]"
+    return f"http://{host}:{port}"
+
+
 def cmd_serve(args) -> int:
+    # Before settings load: the default public URL (Stripe's webhook target, the trusted
+    # origin of forms) follows --host/--port, here and in the embedded consumer.
+    if not os.environ.get("GATHER_PUBLIC_URL", "").strip():
+        os.environ["GATHER_PUBLIC_URL"] = default_public_url(args.host, args.port)
     _django()
     from django.conf import settings
     from django.contrib.auth import get_user_model
@@ -96,6 +116,14 @@ def cmd_serve(args) -> int:
 
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
+
+    from gather import tasks
+
+    # Webhook endpoints registered for another public URL are pointed at this one.
+    try:
+        tasks.integration_endpoints_refresh(settings.PUBLIC_URL)
+    except Exception as exc:  # e.g. Redis not up yet: serving matters more
+        print(f"  Could not queue the webhook endpoint check: {exc}", file=sys.stderr)
 
     consumer = None
     if not settings.REDIS_URL:
@@ -114,6 +142,10 @@ def cmd_serve(args) -> int:
     else:
         print(f"  Sign in at {base}/login", flush=True)
     print(f"  API docs: {base}/api/docs · data in {settings.GATHER_HOME}", flush=True)
+    print(
+        f"  Stripe webhooks go to {settings.PUBLIC_URL}/webhooks/stripe/… (GATHER_PUBLIC_URL)",
+        flush=True,
+    )
 
     # The main process waits for signals the way its web processes do: same remedy.
     stop_signals_wake_main_thread()

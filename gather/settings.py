@@ -42,6 +42,43 @@ PUBLIC_URL = os.environ.get("GATHER_PUBLIC_URL", "http://127.0.0.1:8000").rstrip
 STRIPE_API_BASE = os.environ.get("GATHER_STRIPE_API_BASE", "")
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
+# Reverse proxies in front of Gather that append the client's address to X-Forwarded-For
+# (0: the connection's address is the client's; see docs/deploy.md).
+TRUSTED_PROXIES = int(os.environ.get("GATHER_TRUSTED_PROXIES", "0") or 0)
+# Failed sign-ins, API key checks, invite links and sign-ups: this many within this many
+# seconds, per account and per client address, and the next attempt is answered 429.
+THROTTLE_FAILURES = 10
+THROTTLE_WINDOW = 15 * 60
+THROTTLE_REDIS_PREFIX = os.environ.get("GATHER_HUEY_NAME", "gather") + ":throttle:"
+
+# Behind TLS: GATHER_PUBLIC_URL is https, so a reverse proxy terminates TLS in front of
+# Gather and tells it with X-Forwarded-Proto (docs/deploy.md). Cookies are sent over
+# https only, and https answers carry HSTS.
+HTTPS = PUBLIC_URL.startswith("https://")
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("GATHER_HSTS_SECONDS", str(365 * 24 * 3600)))
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# Scripts, styles, images and connections from Gather itself only: no inline scripts or
+# handlers (pages use gather/web/static/gather/*.js), no frames of Gather elsewhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 ALLOWED_HOSTS = [h for h in os.environ.get("GATHER_ALLOWED_HOSTS", "*").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [PUBLIC_URL]
 
@@ -51,7 +88,11 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
     "huey.contrib.djhuey",
+    # Django Ninja's own templates and static files: /api/docs loads Swagger UI from this
+    # server (without it, Ninja's docs page pulls Swagger UI from a CDN).
+    "ninja",
     "gather.core",
     "gather.accounts",
     "gather.records",
@@ -67,10 +108,12 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "gather.core.middleware.RefuseNulInPath",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "gather.core.security.ContentSecurityPolicyMiddleware",
     "gather.web.middleware.TeamMiddleware",
 ]
 
@@ -78,9 +121,10 @@ MIDDLEWARE = [
 # requests skip the browser middleware above: a measurable share of a small upsert.
 API_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "gather.api.middleware.ApiMediaTypeMiddleware",
     "gather.api.middleware.ApiMediaTypeMiddleware",  # /api/ only: no multipart bodies
     "django.middleware.common.CommonMiddleware",  # Content-Length on every response
+    "gather.core.middleware.RefuseNulInPath",
+    "gather.core.security.ContentSecurityPolicyMiddleware",  # /api/docs (HTML only)
 ]
 
 ROOT_URLCONF = "gather.urls"

@@ -51,6 +51,15 @@ def integration_task_catch_up(task_pk: int) -> None:
     task_poll(task_pk=task_pk)
 
 
+@db_task()
+def integration_endpoints_refresh(public_url: str, task_pk: int | None = None) -> None:
+    """Point webhook endpoints at the public URL the web server runs with (passed in:
+    a worker's own environment may not have it)."""
+    from gather.integrations.services import endpoints_refresh
+
+    endpoints_refresh(public_url=public_url, task_pk=task_pk)
+
+
 @db_periodic_task(crontab(minute="*"))
 def integrations_tick() -> None:
     """Every minute: resume backfills whose worker died; poll live tasks' event lists."""

@@ -1,7 +1,7 @@
 """Reads for teams, memberships and API keys."""
 
 from .models import ApiKey, Invite, Membership, Team
-from .services import sha256_hex
+from .services import usable_invites
 
 
 def team_for_user(*, user, team_id: int | None = None) -> Team | None:
@@ -36,12 +36,13 @@ def invite_list(*, team: Team):
 
 
 def invite_pending(*, token: str) -> Invite | None:
-    """The unused invite behind a link's token, or None."""
-    return (
-        Invite.objects.select_related("team")
-        .filter(token_hash=sha256_hex(token), accepted_at__isnull=True)
-        .first()
-    )
+    """The usable invite behind a link's token (unused, unrevoked, unexpired), or None."""
+    return Invite.objects.select_related("team").filter(usable_invites(token=token)).first()
+
+
+def invite_get(*, team: Team, invite_id: int) -> Invite | None:
+    """One of the team's invites; another team's is None, as if it did not exist."""
+    return Invite.objects.filter(team=team, pk=invite_id).first()
 
 
 def apikey_get(*, team: Team, key_id: int) -> ApiKey | None:

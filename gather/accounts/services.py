@@ -6,13 +6,14 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from gather.core.db import hot_cursor
 from gather.core.errors import Conflict, InvalidInput, NotFound
 from gather.core.models import from_row
 
-from .models import ApiKey, Invite, Membership, Team
+from .models import INVITE_LIFETIME, ApiKey, Invite, Membership, Team
 
 KEY_PREFIX = "gth_"
 LAST_USED_RESOLUTION = timedelta(seconds=60)
@@ -145,6 +146,19 @@ def apikey_revoke(*, team: Team, key_id: int) -> ApiKey:
     return key
 
 
+INVITE_UNUSABLE = "This invite link is invalid, expired, revoked or has already been used."
+
+
+def usable_invites(*, token: str) -> Q:
+    """The invite a link's token names, if it is unused, unrevoked and not expired."""
+    return Q(
+        token_hash=sha256_hex(token),
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+        created_at__gt=timezone.now() - INVITE_LIFETIME,
+    )
+
+
 def invite_create(*, team: Team, email: str, invited_by=None) -> tuple[Invite, str]:
     """Create a one-time invite; returns it with the token for the link."""
     email = email.strip().lower()
@@ -162,15 +176,26 @@ def _invite_use(*, token: str, user) -> Team:
     invite = (
         Invite.objects.select_for_update()
         .select_related("team")
-        .filter(token_hash=sha256_hex(token), accepted_at__isnull=True)
+        .filter(usable_invites(token=token))
         .first()
     )
     if invite is None:
-        raise NotFound("This invite link is invalid or has already been used.")
+        raise NotFound(INVITE_UNUSABLE)
     invite.accepted_at = timezone.now()
     invite.save(update_fields=["accepted_at", "updated_at"])
     Membership.objects.get_or_create(team=invite.team, user=user)
     return invite.team
+
+
+def invite_revoke(*, team: Team, invite_id: int) -> Invite:
+    """Make one of the team's unused invites stop working at once."""
+    invite = Invite.objects.filter(team=team, pk=invite_id).first()
+    if invite is None:
+        raise NotFound("No such invite.")
+    if invite.revoked_at is None and invite.accepted_at is None:
+        invite.revoked_at = timezone.now()
+        invite.save(update_fields=["revoked_at", "updated_at"])
+    return invite
 
 
 def invite_accept(*, token: str, user) -> Team:

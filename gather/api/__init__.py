@@ -22,7 +22,29 @@ class JsonParser(Parser):
         return parse_json(request.body)
 
 
-api = NinjaAPI(
+RATE_LIMITED = {
+    "description": (
+        "Too many failed API key checks from this client address (10 in 15 minutes); "
+        "`Retry-After` says how many seconds to wait. A valid key is never throttled."
+    ),
+    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+}
+
+
+class GatherApi(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):
+        """Ninja's document, with the 429 that the key check (decision 015) can answer on
+        every operation that takes a key."""
+        schema = super().get_openapi_schema(**kwargs)
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                if operation.get("security"):
+                    operation["responses"].setdefault(429, RATE_LIMITED)
+        return schema
+
+
+api = GatherApi(
     title="Gather API",
     version="1",
     description=(

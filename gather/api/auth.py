@@ -3,6 +3,8 @@
 from ninja.security import APIKeyHeader
 
 from gather.accounts.services import apikey_authenticate
+from gather.accounts.throttle import throttle_check, throttle_fail
+from gather.core.client import client_address
 
 SCHEMES = ("token", "bearer")
 
@@ -17,9 +19,15 @@ class ApiKeyAuth(APIKeyHeader):
         if not key:
             return None
         scheme, _, secret = key.strip().partition(" ")
-        if scheme.lower() not in SCHEMES:
+        api_key = None
+        if scheme.lower() in SCHEMES:
+            api_key = apikey_authenticate(secret=secret.strip())
+        if api_key is None:
+            # Only a failed check costs a throttle lookup: a valid key (256 random bits,
+            # decision 004) is never slowed down (decision 015).
+            keys = [client_address(request)]
+            throttle_check(scope="apikey", keys=keys)  # 429 once over the limit
+            throttle_fail(scope="apikey", keys=keys)
             return None
-        api_key = apikey_authenticate(secret=secret.strip())
-        if api_key is not None:
-            request.team = api_key.team
+        request.team = api_key.team
         return api_key

@@ -26,7 +26,10 @@ def _loc_to_field(loc) -> str | None:
 def install(api) -> None:
     @api.exception_handler(GatherError)
     def gather_error(request, exc: GatherError):
-        return JsonResponse(exc.as_dict(), status=exc.status)
+        response = JsonResponse(exc.as_dict(), status=exc.status)
+        if retry_after := getattr(exc, "retry_after", None):
+            response["Retry-After"] = str(retry_after)
+        return response
 
     @api.exception_handler(AuthenticationError)
     def auth_error(request, exc):

@@ -53,6 +53,7 @@ class OptionSpec:
 class TaskType:
     type: str = ""
     label: str = ""
+    unit: str = "items"  # what a backfill counts, in progress texts ("charges")
     description: str = ""
     options: tuple[OptionSpec, ...] = ()
 
@@ -101,6 +102,15 @@ class TaskType:
 
     def on_delete(self, task: IntegrationTask) -> None:
         """Before the task row goes (e.g. remove the webhook endpoint). Must not raise."""
+
+    def refresh_endpoint(self, task: IntegrationTask, *, public_url: str) -> None:
+        """Point what the provider calls (e.g. a webhook endpoint) at ``public_url``.
+        Must not raise."""
+
+    def webhooks_expected_since(self, task: IntegrationTask) -> float | None:
+        """Since when (Unix time) the provider should deliver this task's events as
+        webhooks; None when it does not (the task polls only)."""
+        return None
 
     def reset_state(self) -> dict:
         return {}

@@ -9,6 +9,7 @@ from gather.records.models import DataModel
 
 from . import registry
 from .models import Integration, IntegrationTask
+from .progress import RUNNING, estimate_left, progress_text, seconds_left
 
 
 def integration_list(*, team: Team) -> list[Integration]:
@@ -26,6 +27,28 @@ def task_list(*, team: Team, integration: Integration) -> list[IntegrationTask]:
     return list(integration.tasks.order_by("id"))
 
 
+def task_list_for_model(*, team: Team, model: DataModel) -> list[dict]:
+    """The team's integration tasks that write into ``model`` (they go when the model
+    goes): label, the integration they belong to, and the page that shows them."""
+    tasks = IntegrationTask.objects.filter(integration__team=team, model=model)
+    out = []
+    for task in tasks.select_related("integration").order_by("id"):
+        task_type = registry.task_type(task.type)
+        connector = registry.connector(task.integration.type)
+        out.append(
+            {
+                "id": task.public_id,
+                "label": task_type.label if task_type else task.type,
+                "integration": {
+                    "id": task.integration.public_id,
+                    "label": connector.label if connector else task.integration.type,
+                    "key_hint": task.integration.key_hint,
+                },
+            }
+        )
+    return out
+
+
 def task_get(*, team: Team, integration: Integration, ref: str) -> IntegrationTask:
     task = integration.tasks.filter(public_id=ref).first()
     if task is None:
@@ -40,6 +63,9 @@ def task_out(task: IntegrationTask) -> dict:
     if task.model_id:
         model = DataModel.objects.filter(pk=task.model_id).values("public_id", "name").first()
     progress = dict(task.progress or {})
+    if progress.get("phase") == "backfill" and not progress.get("finished_at"):
+        progress["estimated_left"] = estimate_left(progress)
+        progress["seconds_left"] = seconds_left(progress) if task.status in RUNNING else None
     out = {
         "id": task.public_id,
         "type": task.type,
@@ -48,6 +74,9 @@ def task_out(task: IntegrationTask) -> dict:
         "model": {"id": model["public_id"], "name": model["name"]} if model else None,
         "status": task.status,
         "progress": progress,
+        "progress_text": progress_text(
+            task.progress, task.status, task_type.unit if task_type else "items"
+        ),
         "last_synced_at": rfc3339(task.last_synced_at),
         "error": task.error or None,
         "keep_current": task_type.describe(task) if task_type else {},

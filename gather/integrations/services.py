@@ -22,6 +22,7 @@ from .runner import MAX_ATTEMPTS, retry_delay
 log = logging.getLogger(__name__)
 
 POLL_OVERLAP = 60  # seconds of events re-read before the task's creation (catch-up slack)
+WEBHOOK_GRACE = 120  # seconds Stripe gets to deliver an event before it counts as missed
 EVENT_ID_MAX = InboxEvent._meta.get_field("event_id").max_length
 EVENT_TYPE_MAX = InboxEvent._meta.get_field("type").max_length
 
@@ -142,6 +143,7 @@ def task_pause(*, team: Team, task: IntegrationTask) -> IntegrationTask:
     task.status = TaskStatus.PAUSED
     task.runner, task.lease_until = "", None
     task.save()
+    _refresh_endpoint_later(task)
     return task
 
 
@@ -155,6 +157,7 @@ def task_resume(*, team: Team, task: IntegrationTask) -> IntegrationTask:
     task.save()
     from gather import tasks
 
+    _refresh_endpoint_later(task)
     if backfill_done:
         transaction.on_commit(lambda: tasks.integration_task_catch_up(task.pk))
     else:
@@ -172,6 +175,7 @@ def task_resync(*, team: Team, task: IntegrationTask) -> IntegrationTask:
     task.error, task.attempts = "", 0
     task.runner, task.lease_until = "", None
     task.save()
+    _refresh_endpoint_later(task)
     _enqueue_backfill(task)
     return task
 
@@ -306,6 +310,11 @@ def task_poll(*, task_pk: int) -> int:
         return 0
     new = 0
     since = int(task.poll_state.get("since") or 0)
+    # Events no webhook brought although they are older than the grace period, created
+    # since webhooks were expected: deliveries are failing (e.g. a wrong public URL).
+    expected = task_type.webhooks_expected_since(task)
+    overdue = time.time() - WEBHOOK_GRACE
+    missed = dict(task.poll_state.get("missed") or {})
     for event in events:
         row, created = inbox_store(
             integration=task.integration,
@@ -316,8 +325,34 @@ def task_poll(*, task_pk: int) -> int:
         if created or row.processed_at is None:
             new += created
             inbox_process(event_pk=row.pk)
-        since = max(since, int(event.get("created") or 0))
-    IntegrationTask.objects.filter(pk=task.pk).update(
-        poll_state={"since": since}, last_polled_at=now
-    )
+        at = int(event.get("created") or 0)
+        if created and expected is not None and expected <= at <= overdue:
+            missed = {
+                "count": int(missed.get("count", 0)) + 1,
+                "newest": max(at, int(missed.get("newest", 0))),
+            }
+        since = max(since, at)
+    poll_state = {"since": since, **({"missed": missed} if missed else {})}
+    IntegrationTask.objects.filter(pk=task.pk).update(poll_state=poll_state, last_polled_at=now)
     return new
+
+
+def endpoints_refresh(*, public_url: str, task_pk: int | None = None) -> None:
+    """Point every task's (or one task's) provider registrations at ``public_url``."""
+    tasks_ = IntegrationTask.objects.select_related("integration").order_by("id")
+    if task_pk is not None:
+        tasks_ = tasks_.filter(pk=task_pk)
+    for task in tasks_:
+        task_type = registry.task_type(task.type)
+        if task_type is not None:
+            task_type.refresh_endpoint(task, public_url=public_url)
+
+
+def _refresh_endpoint_later(task: IntegrationTask) -> None:
+    """A task action also re-points the task's webhook endpoint if the URL changed."""
+    from django.conf import settings
+
+    from gather import tasks
+
+    url, pk = settings.PUBLIC_URL, task.pk
+    transaction.on_commit(lambda: tasks.integration_endpoints_refresh(url, pk))

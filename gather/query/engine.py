@@ -7,6 +7,7 @@ what page 1 costs and concurrent inserts never make a page skip or repeat a reco
 
 import base64
 import copy
+import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -57,6 +58,7 @@ class Compiler:
         self.params: list = []
         self.uses: list[tuple[str, bool]] = []  # (top-level field, descending) worth indexing
         self.seek_terms: list[str] = []  # WHERE terms (no parameters) from from_clause
+        self.sort_types: list[str] = []  # the type of each sort key, as sort_expr saw it
         self._candidates: tuple | None = None  # (term, search_candidates answer)
 
     # -- fields --------------------------------------------------------------------
@@ -113,9 +115,16 @@ class Compiler:
             if isinstance(value, bool) or not NUMBER_RE.match(text):
                 raise InvalidInput(f"{where}: {value!r} is not a number.", field=where)
             try:
-                return self.sql.number_param(Decimal(text))
+                number = Decimal(text)
             except InvalidOperation:
                 raise InvalidInput(f"{where}: {value!r} is not a number.", field=where) from None
+            if not number_in_range(number):
+                raise InvalidInput(
+                    f"{where}: {value!r} is out of range (at most {MAX_NUMBER_DIGITS:,} "
+                    f"digits before the decimal point and {MAX_NUMBER_SCALE:,} after).",
+                    field=where,
+                )
+            return self.sql.number_param(number)
         if kind == "boolean":
             text = str(value).strip().lower()
             if text not in ("true", "false"):
@@ -149,13 +158,16 @@ class Compiler:
         expr = self.typed(ref)
         if ref.type == "string" and not ref.column:
             expr = self.sql.sort_text(expr)
-        if op == "in":
+        if op in ("in", "nin"):
             items = value if isinstance(value, list) else str(value).split(",")
             if not items or len(items) > MAX_IN_VALUES:
                 raise InvalidInput(f"{where} takes 1 to {MAX_IN_VALUES} values.", field=where)
             values = [self.value(ref, v.strip() if isinstance(v, str) else v, where) for v in items]
             self.params.extend(values)
-            return f"({expr} IN ({', '.join(['%s'] * len(values))}))"
+            marks = ", ".join(["%s"] * len(values))
+            if op == "nin":  # like ne: an empty value is "not one of" them
+                return f"({expr} IS NULL OR {expr} NOT IN ({marks}))"
+            return f"({expr} IN ({marks}))"
         if op == "between":
             items = value if isinstance(value, list) else str(value).split(",")
             if len(items) != 2:
@@ -171,8 +183,10 @@ class Compiler:
             try:
                 days = float(value)
             except (TypeError, ValueError):
+                days = math.nan
+            if isinstance(value, bool) or not math.isfinite(days):
                 message = f"{where}: {value!r} is not a number of days."
-                raise InvalidInput(message, field=where) from None
+                raise InvalidInput(message, field=where)
             self.params.append(time.time() - days * 86400)
             return f"({expr} >= %s)"
         if ref.type == "string" and op in ("eq", "ne") and value == "":
@@ -225,6 +239,7 @@ class Compiler:
 
     def sort_expr(self, key: SortKey) -> str:
         ref = self.resolve(key.field, "sort")
+        self.sort_types.append(ref.type)
         if self.uses and self.uses[-1][0] == key.field:
             self.uses[-1] = (key.field, key.desc)
         expr = self.typed(ref)
@@ -336,6 +351,20 @@ SEEK_OPS = {"eq", "in", "gt", "gte", "lt", "lte", "between", "within_days"}
 SEEK_PROBE_LIMIT = 2000
 
 
+# What PostgreSQL's numeric holds: 131,072 digits before the decimal point, 16,383 after.
+# Numbers in filters and cursors are held to it on both databases.
+MAX_NUMBER_DIGITS = 131072
+MAX_NUMBER_SCALE = 16383
+
+
+def number_in_range(number: Decimal) -> bool:
+    if not number.is_finite():
+        return False
+    if number.as_tuple().exponent < -MAX_NUMBER_SCALE:
+        return False
+    return number.is_zero() or number.adjusted() < MAX_NUMBER_DIGITS
+
+
 def _label(item, where: str, i: int) -> str:
     if isinstance(item, Condition):
         return f"filter[{item.field}][{item.op}]"
@@ -385,35 +414,65 @@ def _cursor_encode(sort, values, pk: int) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _cursor_decode(cursor: str, sort, sql) -> tuple[list, int]:
+MAX_ROW_ID = 2**63 - 1
+_BAD = object()
+
+
+def _cursor_decode(cursor: str, sort, types: list[str], sql) -> tuple[list, int]:
+    """The sort values and row id a cursor carries, each checked against the type of its
+    sort key: a cursor is opaque, but it arrives from the client and may be tampered with."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         body = orjson.loads(raw)
-        values, pk = body["v"], body["id"]
-        ok = (
-            isinstance(values, list)
-            and isinstance(pk, int)
-            and body.get("s") == _signature(sort)
-            and len(values) == len(sort)
-        )
-    except (ValueError, TypeError, KeyError, AttributeError, orjson.JSONDecodeError):
-        ok = False
-    if not ok:
+    except (ValueError, TypeError):  # binascii.Error and orjson's error are ValueErrors
+        body = None
+    if not isinstance(body, dict):
+        body = {}
+    values, pk = body.get("v"), body.get("id")
+    ok = (
+        isinstance(values, list)
+        and len(values) == len(sort) == len(types)
+        and body.get("s") == _signature(sort)
+        and type(pk) is int
+        and 0 < pk <= MAX_ROW_ID
+    )
+    out = [_cursor_value(v, kind, sql) for v, kind in zip(values, types, strict=True)] if ok else []
+    if not ok or any(v is _BAD for v in out):
         raise InvalidInput(
             "The cursor is malformed or belongs to another sort order.",
             field="cursor",
             code="invalid_cursor",
         )
-    out = []
-    for v in values:
-        if isinstance(v, dict) and "d" in v:
-            try:
-                out.append(sql.number_param(Decimal(v["d"])))
-            except (InvalidOperation, TypeError):
-                raise InvalidInput("The cursor is malformed.", field="cursor") from None
-        else:
-            out.append(v)
     return out, pk
+
+
+def _cursor_value(value, kind: str, sql):
+    """One sort value of a cursor as a query parameter, or _BAD."""
+    if value is None:
+        return None
+    if kind == "number":
+        if isinstance(value, dict) and list(value) == ["d"] and isinstance(value["d"], str):
+            text = value["d"]
+        elif type(value) in (int, float):
+            text = repr(value)
+        else:
+            return _BAD
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            return _BAD
+        return sql.number_param(number) if number_in_range(number) else _BAD
+    if kind == "boolean":
+        if type(value) is bool or (type(value) is int and value in (0, 1)):
+            return sql.bool_param(bool(value))
+        return _BAD
+    if kind == "datetime":
+        if type(value) in (int, float) and math.isfinite(value):
+            return float(value)
+        return _BAD
+    if isinstance(value, str) and "\x00" not in value:
+        return value  # text: a string field, an object as text, the record's key
+    return _BAD
 
 
 def _after(exprs: list[str], sort, values: list, pk: int, params: list) -> str:
@@ -464,7 +523,7 @@ def _page(model, spec: QuerySpec, limit: int, joins=None) -> dict:
     params = c.params
     sql = None
     if spec.cursor:
-        values, pk = _cursor_decode(spec.cursor, sort, c.sql)
+        values, pk = _cursor_decode(spec.cursor, sort, c.sort_types, c.sql)
         after_params: list = []
         after = _after(sort_exprs, sort, values, pk, after_params)
         if c.sql.vendor == "postgresql" and sort and values[0] is not None:

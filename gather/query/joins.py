@@ -23,6 +23,7 @@ class JoinSpec:
     data_column: str  # JSON object with the joined fields
     record_field: str  # the record's top-level field holding the key, e.g. "stripe_charge_id"
     fields: dict[str, str] = field(default_factory=dict)  # joined field name -> type
+    label: str = ""  # what the app calls the joined object, e.g. "Charge"
     # What only the single record shows besides the joined object (e.g. a customer's
     # subscriptions and invoices): key -> extra keys. Lists never call it.
     detail: Callable[[str], dict] | None = field(default=None, compare=False)

@@ -14,7 +14,7 @@ from gather.core.errors import InvalidInput
 
 OPS = (
     "eq", "ne", "gt", "gte", "lt", "lte", "contains", "ncontains", "startswith", "in",
-    "empty", "between", "within_days",
+    "nin", "empty", "between", "within_days",
 )  # fmt: skip
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -54,6 +54,16 @@ class QuerySpec:
     given: frozenset = field(default=frozenset(), compare=False)  # which keys were given
 
 
+def no_nul(text: str, where: str, code: str | None = None) -> str:
+    """Text as given, unless it holds NUL, which PostgreSQL text cannot hold (no stored
+    value can contain it, so no query needs it)."""
+    if "\x00" in text:
+        raise InvalidInput(
+            f"{where} cannot contain the NUL character (\\u0000).", field=where, code=code
+        )
+    return text
+
+
 def _condition(path, op, value, where: str) -> Condition:
     if not isinstance(path, str) or not path:
         raise InvalidInput("A filter needs a field.", field=where)
@@ -61,6 +71,9 @@ def _condition(path, op, value, where: str) -> Condition:
         raise InvalidInput(
             f"Unknown operator {op!r} for {path!r}; use one of {', '.join(OPS)}.", field=where
         )
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, str):
+            no_nul(item, where)
     return Condition(path, op, value)
 
 
@@ -122,11 +135,11 @@ def spec_from_params(params) -> QuerySpec:
         elif key == "sort":
             kwargs["sort"] = parse_sort(",".join(values))
         elif key == "q":
-            kwargs["q"] = values[-1] or None
+            kwargs["q"] = no_nul(values[-1], "q") or None
         elif key == "limit":
             kwargs["limit"] = _limit(values[-1])
         elif key == "cursor":
-            kwargs["cursor"] = values[-1] or None
+            kwargs["cursor"] = no_nul(values[-1], "cursor", "invalid_cursor") or None
         elif key == "count":
             kwargs["count"] = _bool(values[-1], "count")
     if len(conditions) > MAX_CONDITIONS:
@@ -193,6 +206,9 @@ def sort_from_json(items) -> tuple[SortKey, ...]:
     for i, item in enumerate(items):
         if not isinstance(item, dict) or not isinstance(item.get("field"), str):
             raise InvalidInput("Each sort item needs a field.", field=f"sort[{i}]")
+        if set(item) - {"field", "dir"}:
+            unknown = ", ".join(sorted(set(item) - {"field", "dir"}))
+            raise InvalidInput(f"Unknown keys in a sort item: {unknown}.", field=f"sort[{i}]")
         direction = item.get("dir", "asc")
         if direction not in ("asc", "desc"):
             raise InvalidInput("dir must be 'asc' or 'desc'.", field=f"sort[{i}].dir")
@@ -203,11 +219,10 @@ def sort_from_json(items) -> tuple[SortKey, ...]:
 
 
 def spec_from_json(body) -> QuerySpec:
-    """From a JSON object: {"filter", "sort", "q", "limit", "cursor", "count"}."""
-    if body is None:
-        body = {}
+    """From a JSON object: {"filter", "sort", "q", "limit", "cursor", "count"}; a key
+    that is null counts as not given."""
     if not isinstance(body, dict):
-        raise InvalidInput("The query must be a JSON object.")
+        raise InvalidInput("The query must be a JSON object (`{}` for every record).")
     unknown = set(body) - {"filter", "sort", "q", "limit", "cursor", "count"}
     if unknown:
         raise InvalidInput(f"Unknown query keys: {', '.join(sorted(unknown))}.", field=min(unknown))
@@ -219,15 +234,19 @@ def spec_from_json(body) -> QuerySpec:
     if body.get("q") is not None:
         if not isinstance(body["q"], str):
             raise InvalidInput("q must be text.", field="q")
-        kwargs["q"] = body["q"] or None
+        kwargs["q"] = no_nul(body["q"], "q") or None
     if body.get("limit") is not None:
+        if type(body["limit"]) is not int:
+            raise InvalidInput("limit must be a whole number.", field="limit")
         kwargs["limit"] = _limit(body["limit"])
     if body.get("cursor") is not None:
         if not isinstance(body["cursor"], str):
             raise InvalidInput("cursor must be text.", field="cursor")
-        kwargs["cursor"] = body["cursor"] or None
+        kwargs["cursor"] = no_nul(body["cursor"], "cursor", "invalid_cursor") or None
     if body.get("count") is not None:
-        kwargs["count"] = _bool(body["count"], "count")
+        if not isinstance(body["count"], bool):
+            raise InvalidInput("count must be true or false.", field="count")
+        kwargs["count"] = body["count"]
     return QuerySpec(**kwargs, given=frozenset(kwargs))
 
 

@@ -30,6 +30,8 @@ _PUBLIC_ID = _MODEL_COLUMNS.index("public_id")
 
 def model_get(*, team: Team, ref: str) -> DataModel:
     """A team's model by Model ID or slug; another team's model does not exist."""
+    if "\x00" in ref:  # PostgreSQL text cannot hold NUL: no model is named with it
+        raise InvalidInput("A model reference cannot contain the NUL character.", field="model")
     # One query on every records request, without the ORM's query compilation;
     # a Model ID wins over a slug that looks like one.
     with hot_cursor() as cur:

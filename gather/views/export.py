@@ -5,9 +5,11 @@ import re
 from collections.abc import Iterable, Iterator
 
 from gather.accounts.models import Team
+from gather.integrations.stripe.formatting import format_amount
 from gather.query.spec import QuerySpec
 
 from .cells import cell_text, cell_value
+from .money import is_money_path
 from .selectors import records_all
 
 # Text a spreadsheet would run as a formula (OWASP "CSV injection"); numbers stay as they are.
@@ -32,13 +34,38 @@ class _Line:
         return text
 
 
+def _money_text(record: dict, path: str) -> str:
+    currency = cell_value(record, f"{path.partition('.')[0]}.currency")
+    amount = cell_value(record, path)
+    if isinstance(amount, bool) or not isinstance(amount, int | float):
+        return ""
+    return format_amount(amount, currency if isinstance(currency, str) else "")
+
+
 def csv_lines(columns: list[str], records: Iterable[dict]) -> Iterator[str]:
     """A header row of column paths, then one row per record; nested values as JSON text,
-    text that a spreadsheet would evaluate as a formula prefixed with an apostrophe."""
+    text that a spreadsheet would evaluate as a formula prefixed with an apostrophe.
+
+    A charge amount column holds Stripe's minor units, as the API does, and is followed by
+    ``<path> (formatted)``: the amount as the grid shows it, with its currency code
+    (``1999`` then ``19.99 USD``; decision 019)."""
     writer = csv.writer(_Line())
-    yield writer.writerow(columns)
+    money = {path for path in columns if is_money_path(path)}
+    header = []
+    for path in columns:
+        header += [path, f"{path} (formatted)"] if path in money else [path]
+    yield writer.writerow(header)
+    if not money:
+        for record in records:
+            yield writer.writerow([csv_cell(cell_value(record, path)) for path in columns])
+        return
     for record in records:
-        yield writer.writerow([csv_cell(cell_value(record, path)) for path in columns])
+        row = []
+        for path in columns:
+            row.append(csv_cell(cell_value(record, path)))
+            if path in money:
+                row.append(_money_text(record, path))
+        yield writer.writerow(row)
 
 
 CHUNK = 64 * 1024

@@ -1,5 +1,8 @@
 """A view's stored query, in the JSON form of the query language.
 
+A condition on a charge amount may carry ``"unit": "major"`` (the amount as shown, see
+``gather.views.money``); the view's query expands it when it runs.
+
 Stored as given and normalised (``in`` as a list, ``empty`` as a boolean, ``within_days``
 as a whole number), so a saved "within the last 7 days" stays relative: the engine
 evaluates it against the clock each time the view runs.
@@ -9,6 +12,8 @@ from typing import Any
 
 from gather.core.errors import InvalidInput
 from gather.query.spec import OPS as VIEW_OPS
+
+from .money import UNITS, is_money_path, money_condition
 
 MAX_CONDITIONS = 100
 
@@ -36,11 +41,24 @@ def _condition(item: dict, where: str) -> dict:
             ) from None
         if not 0 < value <= 36500:
             raise InvalidInput("within_days is 1 to 36500 days.", field=f"{where}.value")
-    elif op == "in" and isinstance(value, str):
+    elif op in ("in", "nin") and isinstance(value, str):
         value = [v.strip() for v in value.split(",") if v.strip()]
     elif op == "empty":
         value = value not in (False, "false", "0", 0)
-    return {"field": field.strip(), "op": op, "value": value}
+    cleaned = {"field": field.strip(), "op": op, "value": value}
+    if "unit" in item:
+        unit = item["unit"]
+        if unit not in UNITS:
+            raise InvalidInput("unit is major or minor.", field=f"{where}.unit")
+        if unit == "major":
+            if not is_money_path(cleaned["field"]):
+                raise InvalidInput(
+                    "unit applies to charge amounts (stripe_charge.amount…).",
+                    field=f"{where}.unit",
+                )
+            money_condition(cleaned, where)  # the value must read as an amount
+            cleaned["unit"] = "major"
+    return cleaned
 
 
 def filter_clean(items: Any, where: str = "filter") -> list[dict]:

@@ -5,13 +5,20 @@ from collections.abc import Iterator
 from gather.accounts.models import Team
 from gather.core.errors import NotFound
 from gather.query.engine import columns_for_model, record_iter, record_query
+from gather.query.joins import joins_for_model
 from gather.query.spec import QuerySpec, spec_and, spec_from_json
 
 from .models import SavedView
+from .money import money_expand
 
 
 def view_list(*, team: Team) -> list[SavedView]:
     return list(SavedView.objects.filter(team=team).select_related("model").order_by("name", "id"))
+
+
+def view_list_for_model(*, team: Team, model) -> list[SavedView]:
+    """The team's views built on ``model`` (they go when the model goes)."""
+    return list(SavedView.objects.filter(team=team, model=model).order_by("name", "id"))
 
 
 def view_get(*, team: Team, ref: str) -> SavedView:
@@ -24,7 +31,7 @@ def view_get(*, team: Team, ref: str) -> SavedView:
 
 def query_spec(*, filter: list, sort: list, q: str | None, **extra) -> QuerySpec:
     """A QuerySpec from a view's stored query plus paging (``limit``, ``cursor``, ``count``)."""
-    body = {"filter": filter or [], "sort": sort or [], **extra}
+    body = {"filter": money_expand(filter or []), "sort": sort or [], **extra}
     if q:
         body["q"] = q
     return spec_from_json(body)
@@ -39,6 +46,15 @@ def view_spec(*, view: SavedView, extra: QuerySpec | None = None) -> QuerySpec:
 def model_columns(*, model) -> list[tuple[str, str]]:
     """Every column of a model: (path, type), ID field first, then joined fields."""
     return list(columns_for_model(model))
+
+
+def join_labels(*, model) -> dict[str, str]:
+    """What the app calls each object joined to the model's records, by path prefix
+    (``{"stripe_charge": "Charge"}``)."""
+    return {
+        spec.name: spec.label or spec.name.replace("_", " ").capitalize()
+        for spec in joins_for_model(model)
+    }
 
 
 def view_columns(

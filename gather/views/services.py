@@ -12,6 +12,7 @@ from gather.records.models import DataModel
 
 from .filters import filter_clean, sort_clean
 from .models import SavedView
+from .money import money_expand
 from .selectors import model_columns, query_spec
 
 MAX_NAME = 200
@@ -21,6 +22,8 @@ def _clean_name(name) -> str:
     if not isinstance(name, str) or not name.strip():
         raise InvalidInput("A view needs a name.", field="name")
     name = name.strip()
+    if "\x00" in name:
+        raise InvalidInput("View names cannot contain the NUL character.", field="name")
     if len(name) > MAX_NAME:
         raise InvalidInput(f"View names are at most {MAX_NAME} characters.", field="name")
     return name
@@ -39,9 +42,11 @@ def _clean_columns(model: DataModel, columns) -> list[str]:
 
 
 def _normalised(filter, sort, q) -> tuple[list, list, str]:
-    """The query as stored: shape checked here, then in the query language's own JSON."""
-    body = spec_to_json(spec_from_json({"filter": filter_clean(filter), "sort": sort_clean(sort)}))
-    return body["filter"], body["sort"], (q or "").strip()
+    """The query as stored: shape checked here, then by the query language's parser (the
+    filter is stored as cleaned, ``unit: major`` amounts kept as given)."""
+    filter_ = filter_clean(filter)
+    body = spec_to_json(spec_from_json({"filter": money_expand(filter_), "sort": sort_clean(sort)}))
+    return filter_, body["sort"], (q or "").strip()
 
 
 def _check_query(team: Team, model: DataModel, filter: list, sort: list, q: str) -> None:

@@ -2,7 +2,6 @@
 
 import re
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import orjson
@@ -10,6 +9,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from gather.views.cells import cell_text, cell_value
+from gather.views.money import CUSTOMER_MONEY, is_money_path
 
 # Stripe amounts are in the currency's smallest unit; these have no minor unit.
 ZERO_DECIMAL = {
@@ -18,7 +18,6 @@ ZERO_DECIMAL = {
 }  # fmt: skip
 THREE_DECIMAL = {"bhd", "jod", "kwd", "omr", "tnd"}
 SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "cad": "CA$", "aud": "A$", "inr": "₹"}
-MONEY_PREFIX = "amount"
 
 
 def money(amount: Any, currency: str | None) -> str | None:
@@ -40,50 +39,125 @@ def money(amount: Any, currency: str | None) -> str | None:
     return f"{sign}{number} {code.upper()}".strip()
 
 
-# The Stripe customer's amounts (minor units of the customer's currency).
-CUSTOMER_MONEY = ("mrr", "amount_due", "balance")
+def highlight(text: str, q: str) -> SafeString:
+    """``text`` escaped, each case-insensitive occurrence of ``q`` wrapped in <mark>."""
+    if not q or not text:
+        return escape(text)
+    parts = re.split(f"({re.escape(q)})", text, flags=re.IGNORECASE)
+    html = "".join(
+        format_html("<mark>{}</mark>", part) if i % 2 else escape(part)
+        for i, part in enumerate(parts)
+    )
+    return mark_safe(html)  # noqa: S308 - every piece was escaped above
 
 
-def is_money_path(path: str) -> bool:
-    head, _, rest = path.partition(".")
-    if head == "stripe_customer":
-        return rest in CUSTOMER_MONEY
-    return head == "stripe_charge" and rest.startswith(MONEY_PREFIX)
+def datetime_text(value: Any) -> str | None:
+    """ISO text or a Unix timestamp as 'YYYY-MM-DD HH:MM' (UTC)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if 0 < value < 10**11:
+            return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M")
+        return None
+    if isinstance(value, str) and len(value) >= 16 and value[10] in "T ":
+        return value[:10] + " " + value[11:16]
+    return None
 
 
-def money_to_minor(text: str) -> str:
-    """A Stripe amount typed as shown ("19.99", "$19.99", "¥500", "1,000.50 EUR") as minor
-    units ("1999", "500", "100050"): the typed currency's decimals, two without one.
-    Text that is no amount comes back unchanged (the query answers it with a clear 400)."""
-    raw = (text or "").strip()
-    code = ""
-    for cur, symbol in sorted(SYMBOLS.items(), key=lambda kv: -len(kv[1])):
-        if raw.startswith(symbol) or raw.startswith("-" + symbol):
-            code, raw = cur, raw.replace(symbol, "", 1)
-            break
-    parts = raw.split()
-    if len(parts) == 2 and parts[1].isalpha() and len(parts[1]) == 3:
-        code, raw = parts[1].lower(), parts[0]
-    digits = 0 if code in ZERO_DECIMAL else 3 if code in THREE_DECIMAL else 2
-    try:
-        minor = Decimal(raw.replace(",", "")).scaleb(digits)
-    except (InvalidOperation, ValueError):
-        return text
-    if not minor.is_finite() or minor != minor.to_integral_value():
-        return text
-    return str(int(minor))
+def humanize(name: str) -> str:
+    """A provider's field name as a label: ``amount_captured`` -> ``Amount captured``."""
+    words = name.replace("_", " ").strip()
+    if not words:
+        return name
+    words = " ".join("ID" if w.lower() == "id" else w for w in words.split())
+    return words[0].upper() + words[1:]
 
 
-def money_from_minor(value: str) -> str:
-    """What ``money_to_minor`` was given, for showing a stored condition again (two
-    decimals: the stored condition does not keep the typed currency)."""
-    try:
-        minor = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return str(value)
-    if minor != minor.to_integral_value():
-        return str(value)
-    return f"{minor.scaleb(-2):f}"
+def column_label(path: str, joins: dict[str, str]) -> tuple[str, str]:
+    """(group, label) of a column: a joined field as ("Charge", "Amount captured"); the
+    model's own fields keep the names the team gave them."""
+    head, dot, rest = path.partition(".")
+    if dot and head in joins and rest:
+        return joins[head], " · ".join(humanize(part) for part in rest.split("."))
+    return "", path
+
+
+def column_title(path: str, joins: dict[str, str]) -> str:
+    group, label = column_label(path, joins)
+    return f"{group} · {label}" if group else label
+
+
+# Status words by how they went, for the badge colour; any other status is neutral.
+STATUS_GOOD = {"succeeded", "paid", "active", "live", "complete", "completed", "won", "trialing"}
+STATUS_BAD = {
+    "failed", "canceled", "cancelled", "error", "lost", "expired", "disputed",
+    "past_due", "unpaid", "incomplete_expired", "uncollectible",
+}  # fmt: skip
+STATUS_WAIT = {"pending", "processing", "backfilling", "paused", "open", "draft", "incomplete"}
+_BOOL_TEXT = {"true": True, "false": False}
+
+
+def _badge(css: str, html) -> SafeString:
+    return format_html('<span class="badge {}">{}</span>', css, html)
+
+
+def _status_css(text: str) -> str:
+    word = text.strip().lower()
+    if word in STATUS_GOOD:
+        return "st-good"
+    if word in STATUS_BAD:
+        return "st-bad"
+    if word in STATUS_WAIT:
+        return "st-wait"
+    return "st"
+
+
+def is_status_path(path: str) -> bool:
+    return path.rpartition(".")[2] == "status" or path == "stripe_customer.subscription_status"
+
+
+def cell(record: dict, path: str, type_: str, q: str) -> dict:
+    """One grid cell: its display html, full text (for the tooltip) and a CSS class.
+    Amounts show with their currency, dates readable, booleans and statuses as badges."""
+    value = cell_value(record, path)
+    text = cell_text(value)
+    shown, css = text, type_
+    if value is None:
+        css += " null"
+    elif is_money_path(path):
+        head = path.partition(".")[0]
+        shown = money(value, cell_value(record, f"{head}.currency")) or text
+        css = "number money"
+    elif type_ == "datetime":
+        shown = datetime_text(value) or text
+    elif type_ == "boolean" and (isinstance(value, bool) or text in _BOOL_TEXT):
+        truth = value if isinstance(value, bool) else _BOOL_TEXT[text]
+        html = _badge("yes" if truth else "no", highlight("Yes" if truth else "No", q))
+        return {"html": html, "title": text, "css": css}
+    elif is_status_path(path) and isinstance(value, str) and value.strip():
+        return {"html": _badge(_status_css(value), highlight(text, q)), "title": text, "css": css}
+    return {"html": highlight(shown, q), "title": text, "css": css}
+
+
+def render_tree(value: Any, q: str = "") -> SafeString:
+    """A readable nested value: objects as definition lists, lists as numbered lists."""
+    if isinstance(value, dict):
+        if not value:
+            return mark_safe('<span class="null">{}</span>')
+        items = "".join(
+            format_html("<dt>{}</dt><dd>{}</dd>", k, render_tree(v, q)) for k, v in value.items()
+        )
+        return mark_safe(f'<dl class="tree">{items}</dl>')  # noqa: S308 - escaped parts
+    if isinstance(value, list):
+        if not value:
+            return mark_safe('<span class="null">[]</span>')
+        items = "".join(format_html("<li>{}</li>", render_tree(v, q)) for v in value)
+        return mark_safe(f'<ol class="tree">{items}</ol>')  # noqa: S308 - escaped parts
+    if value is None:
+        return mark_safe('<span class="null">null</span>')
+    return highlight(cell_text(value), q)
+
+
+def pretty_json(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
 
 
 STRIPE_DASHBOARD = "https://dashboard.stripe.com"
@@ -164,67 +238,3 @@ def stripe_customer_card(customer: dict, q: str = "") -> dict:
         )
     card["subscriptions"], card["invoices"] = subs, invoices
     return card
-
-
-def highlight(text: str, q: str) -> SafeString:
-    """``text`` escaped, each case-insensitive occurrence of ``q`` wrapped in <mark>."""
-    if not q or not text:
-        return escape(text)
-    parts = re.split(f"({re.escape(q)})", text, flags=re.IGNORECASE)
-    html = "".join(
-        format_html("<mark>{}</mark>", part) if i % 2 else escape(part)
-        for i, part in enumerate(parts)
-    )
-    return mark_safe(html)  # noqa: S308 - every piece was escaped above
-
-
-def datetime_text(value: Any) -> str | None:
-    """ISO text or a Unix timestamp as 'YYYY-MM-DD HH:MM' (UTC)."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if 0 < value < 10**11:
-            return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M")
-        return None
-    if isinstance(value, str) and len(value) >= 16 and value[10] in "T ":
-        return value[:10] + " " + value[11:16]
-    return None
-
-
-def cell(record: dict, path: str, type_: str, q: str) -> dict:
-    """One grid cell: its display html, full text (for the tooltip) and a CSS class."""
-    value = cell_value(record, path)
-    text = cell_text(value)
-    shown, css = text, type_
-    if value is None:
-        css += " null"
-    elif is_money_path(path):
-        head = path.partition(".")[0]
-        shown = money(value, cell_value(record, f"{head}.currency")) or text
-        css = "number money"
-    elif path == "stripe_customer.subscription_status" and isinstance(value, str):
-        css += f" sub-status sub-status-{value}"
-    elif type_ == "datetime":
-        shown = datetime_text(value) or text
-    return {"html": highlight(shown, q), "title": text, "css": css}
-
-
-def render_tree(value: Any, q: str = "") -> SafeString:
-    """A readable nested value: objects as definition lists, lists as numbered lists."""
-    if isinstance(value, dict):
-        if not value:
-            return mark_safe('<span class="null">{}</span>')
-        items = "".join(
-            format_html("<dt>{}</dt><dd>{}</dd>", k, render_tree(v, q)) for k, v in value.items()
-        )
-        return mark_safe(f'<dl class="tree">{items}</dl>')  # noqa: S308 - escaped parts
-    if isinstance(value, list):
-        if not value:
-            return mark_safe('<span class="null">[]</span>')
-        items = "".join(format_html("<li>{}</li>", render_tree(v, q)) for v in value)
-        return mark_safe(f'<ol class="tree">{items}</ol>')  # noqa: S308 - escaped parts
-    if value is None:
-        return mark_safe('<span class="null">null</span>')
-    return highlight(cell_text(value), q)
-
-
-def pretty_json(value: Any) -> str:
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -36,6 +36,31 @@ def _task(request, ref, task_ref):
 
 def _busy(integrations: list[dict]) -> bool:
     return any(t["status"] in ("pending", "backfilling") for i in integrations for t in i["tasks"])
+
+
+@login_required
+@require_http_methods(["GET"])
+def integrations_status(request):
+    """The team's tasks as JSON for the pages' progress updates (integrations.js)."""
+    team = _team(request)
+    integrations = [selectors.integration_out(i) for i in selectors.integration_list(team=team)]
+    tasks = [
+        {
+            "id": t["id"],
+            "integration": i["id"],
+            "status": t["status"],
+            "progress_text": t["progress_text"],
+            "synced": int(t["progress"].get("synced") or 0),
+            "last_synced_at": t["last_synced_at"],
+            "error": t["error"],
+            "keep_current": t["keep_current"],
+        }
+        for i in integrations
+        for t in i["tasks"]
+    ]
+    response = JsonResponse({"busy": _busy(integrations), "tasks": tasks})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
@@ -133,6 +158,13 @@ def integration_action(request, integration, action):
                 team=team, integration=obj, webhook_secret=request.POST.get("webhook_secret", "")
             )
             messages.success(request, "Signing secret saved.")
+        elif action == "key":
+            obj = services.integration_update(
+                team=team, integration=obj, secret_key=request.POST.get("secret_key", "")
+            )
+            stopped = obj.tasks.filter(status__in=("error", "paused")).exists()
+            hint = " Resume a stopped task: it continues where it stopped." if stopped else ""
+            messages.success(request, f"Key updated ({obj.key_hint}).{hint}")
         elif action == "disconnect":
             services.integration_delete(team=team, integration=obj)
             messages.success(request, "Stripe disconnected; its tasks and synced data are gone.")

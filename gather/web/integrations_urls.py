@@ -6,6 +6,7 @@ BASE = "settings/team/integrations"
 
 urlpatterns = [
     path(BASE, pages.integrations_index, name="integrations"),
+    path(f"{BASE}/status.json", pages.integrations_status, name="integrations-status"),
     path(f"{BASE}/<slug:integration>/tasks", pages.integration_tasks, name="integration-tasks"),
     path(
         f"{BASE}/<slug:integration>/<slug:action>",

@@ -11,13 +11,18 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from gather.accounts import selectors as account_selectors
 from gather.accounts import services as account_services
+from gather.accounts.throttle import Throttled, throttle_check, throttle_fail
+from gather.core.client import client_address
 from gather.core.errors import GatherError, NotFound
+from gather.integrations import selectors as integration_selectors
 from gather.records import selectors as record_selectors
 from gather.records import services as record_services
 from gather.records.models import FieldType
+from gather.views import selectors as view_selectors
 
 from .forms import ApiKeyForm, InviteForm, ModelForm, RenameForm, SignupForm
 from .middleware import SESSION_TEAM
+from .pages import signup_keys, throttled
 
 
 def _shown_once(response):
@@ -136,6 +141,8 @@ def model_delete(request, model_id: str):
         {
             "model": model,
             "record_count": record_selectors.model_record_count(model=model),
+            "views": view_selectors.view_list_for_model(team=team, model=model),
+            "tasks": integration_selectors.task_list_for_model(team=team, model=model),
             "error": error,
             "section": "models",
         },
@@ -215,6 +222,20 @@ def members(request):
     return _shown_once(response) if link else response
 
 
+@login_required
+@require_POST
+def invite_revoke(request, invite_id: int):
+    team = _team(request)
+    invite = account_selectors.invite_get(team=team, invite_id=invite_id)
+    if invite is None:
+        raise Http404("No such invite in this team.")
+    account_services.invite_revoke(team=team, invite_id=invite.pk)
+    messages.success(
+        request, f"The invite for {invite.email} is revoked; its link stops working now."
+    )
+    return redirect("settings-members")
+
+
 SWITCH_TARGETS = {"/views": "views", "/settings/team/models": "settings-models"}
 
 
@@ -235,8 +256,17 @@ def switch_team(request):
 
 @require_http_methods(["GET", "POST"])
 def invite_accept(request, token: str):
+    # Unusable links count per client address (decision 015); so do refused sign-ups.
+    address = [client_address(request)]
+    try:
+        throttle_check(scope="invite", keys=address)
+        if request.method == "POST" and not request.user.is_authenticated:
+            throttle_check(scope="signup", keys=signup_keys(request))
+    except Throttled as exc:
+        return throttled(request, exc)
     invite = account_selectors.invite_pending(token=token)
     if invite is None:
+        throttle_fail(scope="invite", keys=address)
         return render(request, "settings/invite.html", {"invalid": True}, status=404)
     if request.user.is_authenticated:
         if request.method == "POST":
@@ -256,6 +286,8 @@ def invite_accept(request, token: str):
         except NotFound:
             return render(request, "settings/invite.html", {"invalid": True}, status=404)
         except GatherError as exc:
+            if isinstance(exc, account_services.SignupRefused):
+                throttle_fail(scope="signup", keys=signup_keys(request))
             _apply_error(form, exc)
             return render(request, "settings/invite.html", {"invite": invite, "form": form})
         login(request, user)

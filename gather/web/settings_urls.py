@@ -18,6 +18,11 @@ urlpatterns = [
         name="settings-apikey-revoke",
     ),
     path("settings/team/members", pages.members, name="settings-members"),
+    path(
+        "settings/team/members/invites/<int:invite_id>/revoke",
+        pages.invite_revoke,
+        name="settings-invite-revoke",
+    ),
     path("settings/team/switch", pages.switch_team, name="settings-switch-team"),
     path("invite/<str:token>", pages.invite_accept, name="invite"),
 ]

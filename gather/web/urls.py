@@ -5,6 +5,7 @@ from . import pages, views_pages
 
 urlpatterns = [
     path("", pages.home, name="home"),
+    path("favicon.ico", pages.favicon, name="favicon"),
     path("login", pages.SignInView.as_view(), name="login"),
     path("logout", LogoutView.as_view(), name="logout"),
     path("signup", pages.signup, name="signup"),

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from gather.views.money import SCALED_OPS, is_money_path
+
 TEXT, NUMBER, BOOLEAN, DATETIME, OBJECT = "string", "number", "boolean", "datetime", "object"
 
 EMPTY_OPS = [("empty", "is empty"), ("notempty", "is not empty")]
@@ -136,26 +138,14 @@ class GridState:
         return out
 
 
-def _money_paths():
-    from .grid import is_money_path, money_from_minor, money_to_minor
-
-    return is_money_path, money_to_minor, money_from_minor
-
-
 def row_to_condition(row: Row, type_: str) -> dict:
-    """A filter row as a stored condition; Stripe amounts are typed as shown (19.99) and
-    stored in minor units (1999), as the API compares them."""
-    is_money, to_minor, _ = _money_paths()
-    if is_money(row.field) and row.op not in _TO_STORED:
-        if row.op == "in":  # a list: each item an amount (no thousands separators)
-            value = ",".join(to_minor(v.strip()) for v in row.value.split(",") if v.strip())
-        else:
-            value = to_minor(row.value)
-        row = Row(row.field, row.op, value, to_minor(row.value2), row.group)
-    return _row_to_condition(row, type_)
+    cond = _row_to_condition(row)
+    if is_money_path(row.field) and cond["op"] in SCALED_OPS:
+        cond["unit"] = "major"  # the amount as the grid shows it (decision 019)
+    return cond
 
 
-def _row_to_condition(row: Row, type_: str) -> dict:
+def _row_to_condition(row: Row) -> dict:
     stored_op, fixed = _TO_STORED.get(row.op, (row.op, None))
     if fixed is not None:
         return {"field": row.field, "op": stored_op, "value": fixed}
@@ -168,16 +158,6 @@ def _row_to_condition(row: Row, type_: str) -> dict:
 
 
 def condition_to_row(cond: dict, type_: str, group: int) -> Row:
-    row = _condition_to_row(cond, type_, group)
-    is_money, _, from_minor = _money_paths()
-    if is_money(row.field) and row.op in ("eq", "ne", "gt", "gte", "lt", "lte", "between", "in"):
-        values = [from_minor(v.strip()) for v in row.value.split(",")] if row.value else []
-        value2 = from_minor(row.value2) if row.value2 else row.value2
-        return Row(row.field, row.op, ", ".join(values), value2, row.group)
-    return row
-
-
-def _condition_to_row(cond: dict, type_: str, group: int) -> Row:
     op, value = cond["op"], cond.get("value")
     if op == "empty":
         return Row(cond["field"], "empty" if value else "notempty", group=group)
@@ -212,6 +192,12 @@ def _is_condition(item: dict) -> bool:
     return "field" in item and "op" in item
 
 
+def _minor_money(item: dict) -> bool:
+    """A condition on a charge amount in minor units (set through the API): the editor
+    takes amounts as shown, so it keeps this one as it is rather than as a row."""
+    return is_money_path(item["field"]) and item["op"] in SCALED_OPS and item.get("unit") != "major"
+
+
 def state_from_view(view, types: dict[str, str]) -> GridState:
     rows: list[Row] = []
     extra: list[dict] = []
@@ -220,11 +206,11 @@ def state_from_view(view, types: dict[str, str]) -> GridState:
     def flatten_and(items: list[dict]) -> None:
         nonlocal group
         for item in items:
-            if _is_condition(item):
+            if _is_condition(item) and not _minor_money(item):
                 rows.append(condition_to_row(item, types.get(item["field"], TEXT), 0))
             elif "and" in item:
                 flatten_and(item["and"])
-            elif "or" in item and all(_is_condition(c) for c in item["or"]):
+            elif "or" in item and all(_is_condition(c) and not _minor_money(c) for c in item["or"]):
                 group += 1
                 for c in item["or"]:
                     rows.append(condition_to_row(c, types.get(c["field"], TEXT), group))

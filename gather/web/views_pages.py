@@ -17,6 +17,8 @@ from gather.views.export import csv_filename, view_csv
 
 from .grid import (
     cell,
+    column_label,
+    column_title,
     datetime_text,
     is_money_path,
     money,
@@ -85,6 +87,7 @@ class Grid:
         self.available = selectors.model_columns(model=view.model)
         self.types = dict(self.available)
         self.all_paths = [p for p, _ in self.available]
+        self.joins = selectors.join_labels(model=view.model)
         self.saved = state_from_view(view, self.types)
         self.edited = request.GET.get("edit") == "1"
         self.state = state_from_params(request.GET, self.types) if self.edited else self.saved
@@ -125,12 +128,12 @@ def _headers(grid: Grid) -> list[dict]:
     for path, type_ in grid.columns:
         pos = sort_pos.get(path)
         toggled = replace(grid.state, sort=_sort_toggle(grid.state.sort, path))
-        ns, dot, name = path.rpartition(".")
+        group, label = column_label(path, grid.joins)
         out.append(
             {
                 "path": path,
-                "ns": ns + dot,
-                "name": name,
+                "group": group,
+                "label": label,
                 "type": type_,
                 "href": grid.href(toggled),
                 "dir": pos[1] if pos else "",
@@ -153,6 +156,8 @@ def _filter_rows(grid: Grid) -> list[dict]:
             if row.op == "in"
             else "YYYY-MM-DD"
             if type_ == "datetime"
+            else "amount, e.g. 19.99"
+            if is_money_path(row.field)
             else "value"
         )
         rows.append(
@@ -172,9 +177,10 @@ def _summary(grid: Grid) -> list[str]:
     chips, groups = [], {}
     for row in grid.state.rows:
         type_ = grid.types.get(row.field, "string")
-        text = f"{row.field} {op_label(type_, row.op)}"
+        name = column_title(row.field, grid.joins)
+        text = f"{name} {op_label(type_, row.op)}"
         if row.op == "within":
-            text = f"{row.field} within the last {row.value} days"
+            text = f"{name} within the last {row.value} days"
         elif row.op == "between":
             text += f" {row.value} and {row.value2}"
         elif row.op not in NO_VALUE:
@@ -250,8 +256,13 @@ def view_detail(request, view_id: str):
         "next_group": next_group,
         "summary": _summary(grid),
         "fx": orjson.dumps(grid.state.extra).decode() if grid.state.extra else "",
-        "column_menu": [(p, t, True) for p, t in grid.columns] + [(p, t, False) for p, t in hidden],
+        "column_menu": [(p, column_title(p, grid.joins), t, True) for p, t in grid.columns]
+        + [(p, column_title(p, grid.joins), t, False) for p, t in hidden],
         "all_fields": grid.available,
+        "field_options": [
+            {"path": p, "type": t, "label": column_title(p, grid.joins), "money": is_money_path(p)}
+            for p, t in grid.available
+        ],
         "sort_param": grid.state.sort_param(),
         "state_qs": state_qs,
         "export_href": f"/views/{view.public_id}/export.csv"
@@ -268,6 +279,12 @@ def view_detail(request, view_id: str):
         },
     }
     return render(request, "views/grid.html", context)
+
+
+def _when(value) -> str | None:
+    """A timestamp as people read it (the stored value stays beside it)."""
+    text = datetime_text(value)
+    return f"{text} UTC" if text else None
 
 
 def _back(back: list[str]) -> dict:
@@ -361,10 +378,19 @@ def view_record(request, view_id: str, key: str):
         items = []
         if isinstance(value, dict):
             for k, v in value.items():
-                shown = money(v, value.get("currency")) if k.startswith("amount") else None
+                if k.startswith("amount"):
+                    shown = money(v, value.get("currency"))
+                elif grid.types.get(f"{name}.{k}") == "datetime":
+                    shown = _when(v)
+                else:
+                    shown = None
                 items.append((k, shown, render_tree(v, q)))
-        joined.append({"name": name, "label": name.replace("_", " ").capitalize(), "items": items})
-    fields = [(k, render_tree(v, q)) for k, v in record["data"].items()]
+        label = grid.joins.get(name, name.replace("_", " ").capitalize())
+        joined.append({"name": name, "label": label, "items": items})
+    fields = [
+        (k, _when(v) if grid.types.get(k) == "datetime" else None, render_tree(v, q))
+        for k, v in record["data"].items()
+    ]
     return render(
         request,
         "views/record.html",

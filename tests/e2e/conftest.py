@@ -49,6 +49,7 @@ def start_server(tmp_path: Path, extra_env: dict | None = None, args: tuple = ()
         "GATHER_PUBLIC_URL": f"http://127.0.0.1:{port}",
         **(extra_env or {}),
     }
+    env = {k: v for k, v in env.items() if v is not None}  # None in extra_env: unset
     env.pop("GATHER_TESTING", None)
     env.pop("GATHER_TEST_DB_NAME", None)
     with log.open("wb") as out:

@@ -10,9 +10,10 @@ against it unchanged (``stripe.StripeClient(key, base_addresses={"api": emu.url}
 * lists are ``{"object": "list", "url", "has_more", "data"}``, newest first, with
   ``limit`` (1..100), ``starting_after``, ``ending_before`` and ``created[gt|gte|lt|lte]``;
 * charges, refunds, disputes, events (``type`` with a ``charge.*`` wildcard, ``types[]``)
-  and webhook endpoints; customers, products, prices, plans, subscriptions and invoices
-  (``stripe_billing.py``); events are delivered to the endpoints in background threads,
-  signed like Stripe (``t=...,v1=HMAC-SHA256("{t}.{payload}")``) with bounded retries.
+  and webhook endpoints (create, list, retrieve, update, delete); customers, products,
+  prices, plans, subscriptions and invoices (``stripe_billing.py``); events are delivered
+  to the endpoints in background threads, signed like Stripe
+  (``t=...,v1=HMAC-SHA256("{t}.{payload}")``) with bounded retries.
 
 Test control lives under ``/_emulator/`` (and as methods on :class:`StripeEmulator`):
 seed many charges fast, inject faults, revoke keys, refuse webhook registration, pause
@@ -284,8 +285,12 @@ class StripeEmulator(BillingMixin):
             self.deliveries_paused = False
             self.deliveries: list[dict] = []
             self.requests: list[tuple[str, str]] = []
-            self.listed_charges = 0  # charges returned by GET /v1/charges, all pages
+            # Charges returned by GET /v1/charges, all pages; those of listings filtered by
+            # ``created`` (lookups such as the oldest charge's date) count apart.
+            self.listed_charges = 0
+            self.listed_by_created = 0
             self.clock_offset = 0
+            self.latency = 0.0  # seconds each /v1/ request takes (a slow network)
             self._seq = 0
             self._billing_reset()
 
@@ -308,14 +313,25 @@ class StripeEmulator(BillingMixin):
         with self.lock:
             self.revoked.add(key)
 
-    def inject_fault(self, kind: str, count: int = 1, path: str = "/v1/", after: int = 0):
+    def inject_fault(
+        self, kind: str, count: int = 1, path: str = "/v1/", after: int = 0, query: str = ""
+    ):
         """After ``after`` matching requests, the next ``count`` whose path starts with
-        ``path`` fail: ``429``, ``500`` or ``drop`` (connection closed, no answer)."""
-        if kind not in ("429", "500", "drop"):
+        ``path`` fail: ``429``, ``500``, ``drop`` (connection closed, no answer) or
+        ``revoke`` (the request's key is revoked then, as when it is rolled in the
+        dashboard: 401 from then on). ``query``: only requests whose query string
+        contains it count (e.g. ``starting_after``: the pages after the first)."""
+        if kind not in ("429", "500", "drop", "revoke"):
             raise ValueError(kind)
         with self.lock:
             self.faults.append(
-                {"kind": kind, "count": int(count), "path": path, "after": int(after)}
+                {
+                    "kind": kind,
+                    "count": int(count),
+                    "path": path,
+                    "after": int(after),
+                    "query": query,
+                }
             )
 
     def refuse_webhook_endpoints(self, status: int = 400, message: str | None = None) -> None:
@@ -664,12 +680,34 @@ class StripeEmulator(BillingMixin):
             self.endpoints[endpoint["id"]] = endpoint
         return endpoint
 
+    def update_endpoint(self, endpoint_id: str, params: dict) -> dict:
+        with self.lock:
+            endpoint = self.endpoints[endpoint_id]
+            if "url" in params:
+                if not params["url"]:
+                    raise StripeError(
+                        400, "invalid_request_error", "Invalid URL: empty.", param="url"
+                    )
+                endpoint["url"] = params["url"]
+            if params.get("enabled_events"):
+                endpoint["enabled_events"] = list(params["enabled_events"])
+            if "description" in params:
+                endpoint["description"] = params["description"] or None
+            if "disabled" in params:
+                disabled = str(params["disabled"]).lower() == "true"
+                endpoint["status"] = "disabled" if disabled else "enabled"
+            return endpoint
+
     # --- requests ------------------------------------------------------------------------
 
-    def take_fault(self, path: str) -> str | None:
+    def take_fault(self, path: str, query: str = "") -> str | None:
         with self.lock:
             for fault in self.faults:
-                if fault["count"] > 0 and path.startswith(fault["path"]):
+                if (
+                    fault["count"] > 0
+                    and path.startswith(fault["path"])
+                    and fault.get("query", "") in query
+                ):
                     if fault["after"] > 0:
                         fault["after"] -= 1
                         continue
@@ -713,7 +751,10 @@ class StripeEmulator(BillingMixin):
             if method == "GET" and not rest:
                 page, has_more = self.charges.page(params)
                 with self.lock:
-                    self.listed_charges += len(page)
+                    if "created" in params:
+                        self.listed_by_created += len(page)
+                    else:
+                        self.listed_charges += len(page)
                 return _list("/v1/charges", page, has_more)
             if method == "POST" and not rest:
                 return self.create_charge(params)
@@ -755,6 +796,8 @@ class StripeEmulator(BillingMixin):
                     raise _not_found("webhook endpoint", rest[0])
                 if method == "GET":
                     return endpoint
+                if method == "POST":
+                    return self.update_endpoint(rest[0], params)
                 if method == "DELETE":
                     with self.lock:
                         del self.endpoints[rest[0]]
@@ -784,7 +827,13 @@ class StripeEmulator(BillingMixin):
             return {"count": len(ids), "first": ids[0] if ids else None}
         if action == "faults":
             kind, count = str(body["kind"]), int(body.get("count", 1))
-            self.inject_fault(kind, count, body.get("path", "/v1/"), int(body.get("after", 0)))
+            self.inject_fault(
+                kind,
+                count,
+                body.get("path", "/v1/"),
+                int(body.get("after", 0)),
+                str(body.get("query", "")),
+            )
             return {"ok": True}
         if action == "keys":
             if body.get("revoke"):
@@ -814,6 +863,7 @@ class StripeEmulator(BillingMixin):
                 "charges": len(self.charges.items),
                 "events": len(self.events.items),
                 "listed_charges": self.listed_charges,
+                "listed_by_created": self.listed_by_created,
                 "requests": len(self.requests),
             }
         answer = self.billing_control(action, body)
@@ -899,7 +949,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(exc.status, exc.body())
             return
         emu.requests.append((method, path))
-        fault = emu.take_fault(path)
+        if emu.latency > 0:
+            time.sleep(emu.latency)
+        fault = emu.take_fault(path, split.query)
+        if fault == "revoke" and (key := _key_from_header(self.headers.get("Authorization"))):
+            emu.revoke_key(key)
         if fault == "drop":
             self.close_connection = True
             with contextlib.suppress(OSError):

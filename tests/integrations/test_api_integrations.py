@@ -173,7 +173,8 @@ def test_revoked_key_puts_task_in_error_and_stops(api, orders, stripe_env):
 
 def test_rate_limit_is_backed_off_and_backfill_completes(api, orders, stripe_env):
     stripe_env.seed_charges(250)
-    stripe_env.inject_fault("429", count=1, path="/v1/charges", after=2)  # after the key check
+    # Page 2 (the first with starting_after) is refused once.
+    stripe_env.inject_fault("429", count=1, path="/v1/charges", query="starting_after")
     integ = connect(api)
     task = add_task(api, integ["id"], orders.public_id)
     got = get_task(api, integ["id"], task["id"])
@@ -188,7 +189,7 @@ def test_network_failure_is_shown_then_resumes_from_checkpoint(api, orders, stri
     stripe_env.seed_charges(1000)
     integ = connect(api)
     # Pages 1-4 succeed; page 5 drops the connection 3 times (the SDK retries twice).
-    stripe_env.inject_fault("drop", count=3, path="/v1/charges", after=4)
+    stripe_env.inject_fault("drop", count=3, path="/v1/charges", after=3, query="starting_after")
     task = add_task(api, integ["id"], orders.public_id)
     got = get_task(api, integ["id"], task["id"])
     assert got["status"] == "backfilling"

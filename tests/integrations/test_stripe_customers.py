@@ -179,10 +179,11 @@ def test_customers_filter_sort_search_view_and_csv(api, accounts, billing, strip
             "id",
             "stripe_customer.email",
             "stripe_customer.mrr",
+            "stripe_customer.mrr (formatted)",
             "stripe_customer.subscription_status",
         ],
-        ["2", "b@example.com", "10000", "past_due"],
-        ["1", "a@example.com", "5000", "active"],
+        ["2", "b@example.com", "10000", "100.00 EUR", "past_due"],
+        ["1", "a@example.com", "5000", "50.00 USD", "active"],
     ]
 
 
@@ -259,3 +260,38 @@ def test_customers_backfill_resumes_from_its_checkpoint(api, accounts, stripe_en
     row.refresh_from_db()
     assert row.status == "live" and StripeInvoice.objects.count() == 500
     assert stripe_env.listed["customers"] == listed_before  # not listed again
+
+
+def test_customers_money_filter_as_shown_in_each_customers_currency(
+    api, accounts, billing, stripe_env
+):
+    from gather.views.money import is_money_path, money_condition
+
+    assert is_money_path("stripe_customer.mrr") and is_money_path("stripe_customer.balance")
+    assert not is_money_path("stripe_customer.open_invoices")
+    expanded = money_condition(
+        {"field": "stripe_customer.amount_due", "op": "gt", "value": "0", "unit": "major"}, "f"
+    )
+    assert {c["and"][0]["field"] for c in expanded["or"]} == {"stripe_customer.currency"}
+    push(
+        api,
+        accounts,
+        [
+            {"id": "1", "stripe_customer_id": billing["a"]},  # $50.00 a month
+            {"id": "2", "stripe_customer_id": billing["b"]},  # €100.00 a month
+        ],
+    )
+    add_customers_task(api, connect(api)["id"], accounts.public_id)
+    view = api.post(
+        "/api/views",
+        json={
+            "name": "MRR of 60 or more",
+            "model": accounts.public_id,
+            "filter": [
+                {"field": "stripe_customer.mrr", "op": "gte", "value": "60", "unit": "major"}
+            ],
+        },
+    )
+    assert view.status_code == 201, view.content
+    got = api.get(f"/api/views/{view.json()['id']}/records").json()["data"]
+    assert [r["id"] for r in got] == ["2"]

@@ -82,7 +82,7 @@ def test_grid_shows_joined_charge_columns_with_money(client_in, team, charges_jo
         "stripe_charge.status",
         "stripe_charge.created",
     ]
-    assert '<span class="ns">stripe_charge.</span>amount' in html
+    assert '<span class="ns">Stripe charge · </span>Amount' in html  # no label: its name
     cells = [[c["html"] for c in row["cells"]] for row in resp.context["rows"]]
     amount = heads.index("stripe_charge.amount")
     assert [str(row[amount]) for row in cells] == ["$19.99", "¥50,000", ""]
@@ -111,7 +111,9 @@ def test_record_page_shows_the_joined_charge(client_in, team, charges_joined):
     assert "Nothing joined to this record." in html
 
 
-def test_export_has_joined_columns_as_raw_values(client_in, team, charges_joined):
+def test_export_has_joined_columns_as_raw_values_and_amounts_formatted(
+    client_in, team, charges_joined
+):
     view = view_create(
         team=team,
         name="Orders",
@@ -122,8 +124,9 @@ def test_export_has_joined_columns_as_raw_values(client_in, team, charges_joined
     resp = client_in.get(f"/views/{view.public_id}/export.csv")
     text = b"".join(resp.streaming_content).decode()
     assert list(csv.reader(io.StringIO(text))) == [
-        ["id", "stripe_charge.amount", "stripe_charge.currency"],
-        ["1234", "1999", "usd"],
-        ["1235", "50000", "jpy"],
-        ["1236", "", ""],
-    ]
+        ["id", "stripe_charge.amount", "stripe_charge.amount (formatted)",
+         "stripe_charge.currency"],
+        ["1234", "1999", "19.99 USD", "usd"],
+        ["1235", "50000", "50,000 JPY", "jpy"],
+        ["1236", "", "", ""],
+    ]  # fmt: skip

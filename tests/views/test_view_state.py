@@ -117,3 +117,19 @@ def test_filter_clean_names_the_bad_part(filter, field):
     with pytest.raises(InvalidInput) as err:
         filter_clean(filter)
     assert err.value.field == field
+
+
+def test_view_state_money_rows_store_the_amount_as_shown():
+    types = {**TYPES, "stripe_charge.amount": "number"}
+    state = GridState(rows=[Row("stripe_charge.amount", "gte", "19.99")])
+    stored = state.filter(types)
+    assert stored == [
+        {"field": "stripe_charge.amount", "op": "gte", "value": "19.99", "unit": "major"}
+    ]
+    again = state_from_view(StoredView(stored), types)
+    assert again.rows == [Row("stripe_charge.amount", "gte", "19.99")] and again.extra == []
+    # A minor-unit condition from the API is kept as it is, not turned into a row.
+    minor = {"field": "stripe_charge.amount", "op": "gte", "value": "1999"}
+    kept = state_from_view(StoredView([minor]), types)
+    assert kept.rows == [] and kept.extra == [minor]
+    assert kept.filter(types) == [minor]

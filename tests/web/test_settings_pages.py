@@ -1,6 +1,7 @@
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 
 from gather.accounts.models import ApiKey
@@ -209,3 +210,102 @@ def test_new_invite_link_is_shown_in_the_creating_response_and_never_stored_in_t
     token = link.rsplit("/", 1)[1]
     assert token not in _stored_sessions()
     assert token.encode() not in member.get("/settings/team/members").content
+
+
+def _invite_path(member, email: str = "friend@example.com") -> str:
+    resp = member.post("/settings/team/members", {"email": email})
+    link = re.search(rb'id="invite-link">([^<]+)<', resp.content).group(1).decode()
+    return link.split("testserver", 1)[1]
+
+
+def test_invite_link_expires_after_seven_days(member, team):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from gather.accounts.models import Invite
+
+    path = _invite_path(member)
+    assert b"pending until" in member.get("/settings/team/members").content
+    Invite.objects.update(created_at=timezone.now() - timedelta(days=7, minutes=1))
+    newcomer = Client()
+    assert newcomer.get(path).status_code == 404
+    resp = newcomer.post(path, {"email": "friend@example.com", "password": "another long one"})
+    assert resp.status_code == 404 and b"expired" in resp.content
+    assert not get_user_model().objects.filter(username="friend@example.com").exists()
+    # A signed-in user cannot accept it either.
+    other = make_user(email="someone@example.com")
+    signed_in = Client()
+    signed_in.force_login(other)
+    assert signed_in.post(path).status_code == 404
+    assert not other.memberships.exists()
+    assert b"expired" in member.get("/settings/team/members").content
+
+
+def test_invite_link_revoked_from_members_stops_working(member, team):
+    from gather.accounts.models import Invite
+
+    path = _invite_path(member)
+    invite = Invite.objects.get(team=team)
+    page = member.get("/settings/team/members").content.decode()
+    assert f'action="/settings/team/members/invites/{invite.pk}/revoke"' in page
+    resp = member.post(f"/settings/team/members/invites/{invite.pk}/revoke")
+    assert resp.status_code == 302
+    newcomer = Client()
+    assert newcomer.get(path).status_code == 404
+    resp = newcomer.post(path, {"email": "friend@example.com", "password": "another long one"})
+    assert resp.status_code == 404
+    assert not get_user_model().objects.filter(username="friend@example.com").exists()
+    page = member.get("/settings/team/members").content.decode()
+    assert "revoked" in page and "/revoke" not in page
+
+
+def test_other_teams_invite_cannot_be_revoked(member, other_team):
+    from gather.accounts.models import Invite
+    from gather.accounts.services import invite_create
+
+    invite, token = invite_create(team=other_team, email="x@example.com")
+    resp = member.post(f"/settings/team/members/invites/{invite.pk}/revoke")
+    assert resp.status_code == 404
+    invite.refresh_from_db()
+    assert invite.revoked_at is None
+    assert Client().get(f"/invite/{token}").status_code == 200
+    assert member.get(f"/settings/team/members/invites/{invite.pk}/revoke").status_code == 405
+    assert Invite.objects.get(pk=invite.pk).revoked_at is None
+
+
+def test_model_delete_confirmation_names_the_tasks_and_views_that_go_with_it(
+    member, team, other_team
+):
+    from gather.integrations.models import Integration, IntegrationTask
+    from gather.views.models import SavedView
+
+    orders = make_model(team, "Orders", "id")
+    stripe = Integration.objects.create(
+        team=team, type="stripe", secret_encrypted="x", key_hint="sk_test_…abcd"
+    )
+    task = IntegrationTask.objects.create(
+        integration=stripe,
+        type="sync_stripe_charges",
+        model=orders,
+        options={"model": orders.public_id, "charge_id_field": "stripe_charge_id"},
+    )
+    SavedView.objects.create(team=team, name="Big orders", model=orders)
+    # Neither another model's view nor another team's anything is listed.
+    SavedView.objects.create(team=team, name="All leads", model=make_model(team, "Leads"))
+    theirs = make_model(other_team, "Orders", "id")
+    SavedView.objects.create(team=other_team, name="Their orders", model=theirs)
+
+    page = member.get(f"/settings/team/models/{orders.public_id}/delete").content.decode()
+    assert "Sync Stripe Charges" in page
+    assert "sk_test_…abcd" in page
+    assert f"/settings/team/integrations/{stripe.public_id}/tasks" in page
+    assert "Big orders" in page
+    assert "All leads" not in page and "Their orders" not in page
+    assert (
+        member.post(
+            f"/settings/team/models/{orders.public_id}/delete", {"confirm": "Orders"}
+        ).status_code
+        == 302
+    )
+    assert not IntegrationTask.objects.filter(pk=task.pk).exists()

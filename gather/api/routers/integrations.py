@@ -43,6 +43,11 @@ class KeepCurrentOut(Schema):
     mode: str | None = None
     message: str | None = None
     webhook_url: str | None = None
+    delivery_problem: str | None = Field(
+        None,
+        description="Set when webhooks stopped arriving while Stripe's event list has newer "
+        "events (e.g. GATHER_PUBLIC_URL is not where Stripe can reach Gather).",
+    )
 
 
 class TaskOut(Schema):
@@ -52,7 +57,18 @@ class TaskOut(Schema):
     options: dict[str, Any]
     model: dict[str, str] | None
     status: str = Field(..., description="pending | backfilling | live | error | paused")
-    progress: dict[str, Any]
+    progress: dict[str, Any] = Field(
+        ...,
+        description="synced (charges written), rate (charges/s in the current run), and "
+        "while it can be told: newest, position, oldest (Unix times of the newest charge, of "
+        "the last one written, of the account's oldest), estimated_left and seconds_left.",
+    )
+    progress_text: str = Field(
+        ...,
+        examples=[
+            "89,700 charges synced · 8,898 charges/s · back to 3 Mar 2025 · about 2 min left"
+        ],
+    )
     last_synced_at: str | None
     error: str | None
     keep_current: KeepCurrentOut

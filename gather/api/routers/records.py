@@ -7,7 +7,7 @@ from ninja import Path, Router, Status
 from gather.api.schemas import ERRORS, BatchOut, ErrorOut, RecordOut, RecordPage
 from gather.core.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from gather.query import engine
-from gather.query.spec import spec_from_json, spec_from_params
+from gather.query.spec import OPS, spec_from_json, spec_from_params
 from gather.records import selectors, services
 from gather.records.payload import parse_form_body, parse_json, parse_json_items
 
@@ -98,21 +98,42 @@ def upsert_record(request, model: str):
     return json_response(record, 201 if created else 200)
 
 
+FILTER_PARAMETER = {
+    "name": "filter",
+    "in": "query",
+    "required": False,
+    "style": "deepObject",
+    "explode": True,
+    "description": (
+        "Conditions, one query parameter each: `filter[<path>][<op>]=<value>`, or "
+        "`filter[<path>]=<value>` for `eq`. E.g. `filter[amount][gte]=250`, "
+        "`filter[status]=paid`, `filter[meta.plan][in]=pro,team`, "
+        "`filter[stripe_charge.status]=failed`. `<path>` is a field, a dotted nested path or "
+        f"a joined field; ops: {' '.join(OPS)}. All conditions are ANDed. An unknown field "
+        "or operator, or a value the field's type cannot compare, answers 400 naming it. "
+        "Charge amounts are Stripe minor units."
+    ),
+    "schema": {
+        "type": "object",
+        "additionalProperties": {
+            "anyOf": [
+                {"type": "string", "description": "The value an `eq` condition compares."},
+                {
+                    "type": "object",
+                    "description": "Operator -> value.",
+                    "properties": {op: {"type": "string"} for op in OPS},
+                    "additionalProperties": False,
+                    "minProperties": 1,
+                },
+            ]
+        },
+    },
+    "example": {"amount": {"gte": "250"}, "status": "paid"},
+}
+
 LIST_PARAMETERS = {
     "parameters": [
-        {
-            "name": "filter[<path>][<op>]",
-            "in": "query",
-            "required": False,
-            "description": (
-                "A condition, e.g. `filter[amount][gte]=250`, `filter[status]=paid`, "
-                "`filter[meta.plan][in]=pro,team`, `filter[stripe_charge.status]=failed`. "
-                "Ops: eq ne gt gte lt lte contains ncontains startswith in between empty "
-                "within_days. All conditions are ANDed."
-            ),
-            "schema": {"type": "string"},
-            "example": "250",
-        },
+        FILTER_PARAMETER,
         {
             "name": "sort",
             "in": "query",
@@ -141,7 +162,8 @@ LIST_PARAMETERS = {
             "name": "cursor",
             "in": "query",
             "required": False,
-            "description": "The `next_cursor` of the previous page.",
+            "description": "The `next_cursor` of the previous page (opaque; another value "
+            "answers 400 `invalid_cursor`).",
             "schema": {"type": "string"},
         },
         {
@@ -154,12 +176,50 @@ LIST_PARAMETERS = {
     ]
 }
 
+QUERY_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "filter": {
+            "type": ["array", "null"],
+            "maxItems": 100,
+            "items": {"type": "object"},
+            "description": 'Conditions ANDed: `{"field", "op"?, "value"}` (op '
+            'defaults to `eq`), or a group `{"or": [...]}` / `{"and": [...]}` of them, '
+            "nested up to 4 deep, at most 100 conditions in all.",
+        },
+        "sort": {
+            "anyOf": [
+                {"type": "string", "description": "As the list's `sort` parameter."},
+                {
+                    "type": "array",
+                    "maxItems": 8,
+                    "items": {
+                        "type": "object",
+                        "required": ["field"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "field": {"type": "string"},
+                            "dir": {"enum": ["asc", "desc"]},
+                        },
+                    },
+                },
+                {"type": "null"},
+            ]
+        },
+        "q": {"type": ["string", "null"]},
+        "limit": {"type": ["integer", "null"], "minimum": 1, "maximum": 500},
+        "cursor": {"type": ["string", "null"]},
+        "count": {"type": ["boolean", "null"]},
+    },
+}
+
 QUERY_BODY = {
     "requestBody": {
         "required": True,
         "content": {
             "application/json": {
-                "schema": {"type": "object"},
+                "schema": QUERY_SCHEMA,
                 "example": {
                     "filter": [
                         {"field": "amount", "op": "gte", "value": 250},
@@ -189,7 +249,15 @@ BATCH_BODY = {
         "required": True,
         "content": {
             "application/json": {
-                "schema": {"type": "array", "items": {"type": "object"}, "maxItems": 10000},
+                "schema": {
+                    "type": "array",
+                    "maxItems": 10000,
+                    "items": {
+                        "description": "A record: a JSON object. Any other item (a number, a "
+                        "list, null...) gets its own 400 `invalid_record` result; the others "
+                        "are still stored."
+                    },
+                },
                 "example": [
                     {"id": "1234", "amount": 75, "stripe_charge_id": "ch_4567"},
                     {"id": "1235", "amount": 120},

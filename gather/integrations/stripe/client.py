@@ -49,8 +49,9 @@ def translate(exc: Exception) -> SyncError:
     """A Stripe SDK error as a SyncError: permanent for key problems, else retried."""
     if isinstance(exc, stripe.AuthenticationError):
         return SyncError(
-            f"Stripe rejected the API key: {describe(exc)} Update the key on the "
-            "integration (or reconnect Stripe), then resume the task.",
+            f"Stripe rejected the API key: {describe(exc)} Paste the new key with Update "
+            "key on the integration (Settings → Integrations → … → Update key), then "
+            "resume the task: it continues where it stopped.",
             permanent=True,
         )
     if isinstance(exc, stripe.PermissionError):

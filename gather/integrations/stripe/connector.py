@@ -55,6 +55,10 @@ def client_for(integration) -> stripe.StripeClient:
     return stripe_client(integration_key(integration))
 
 
+def webhook_url(public_url: str, integration) -> str:
+    return public_url.rstrip("/") + StripeConnector().webhook_path(integration)
+
+
 def charge_id_of(obj: dict) -> str | None:
     """The charge an event is about: the object itself, or its ``charge`` reference."""
     if obj.get("object") == "charge":
@@ -68,6 +72,7 @@ def charge_id_of(obj: dict) -> str | None:
 class SyncStripeCharges(TaskType):
     type = "sync_stripe_charges"
     label = "Sync Stripe Charges"
+    unit = "charges"
     description = (
         "Backfills every charge of the Stripe account, then keeps them current; each record "
         "whose charge-ID field holds a charge's ID shows it as stripe_charge."
@@ -90,8 +95,10 @@ class SyncStripeCharges(TaskType):
 
     def on_create(self, task) -> None:
         """Register a webhook endpoint; on failure say how the task stays current instead."""
+        self._register(task, webhook_url(settings.PUBLIC_URL, task.integration))
+
+    def _register(self, task, url: str) -> None:
         integration = task.integration
-        url = settings.PUBLIC_URL + StripeConnector().webhook_path(integration)
         try:
             endpoint = client_for(integration).v1.webhook_endpoints.create(
                 {
@@ -110,15 +117,64 @@ class SyncStripeCharges(TaskType):
         else:
             task.webhook_endpoint_id = endpoint.id
             task.webhook_secret_encrypted = encrypt(endpoint.secret)
-            task.keep_current = {"mode": "webhook", "url": url, "endpoint": endpoint.id}
+            task.keep_current = {
+                "mode": "webhook",
+                "url": url,
+                "endpoint": endpoint.id,
+                "since": int(time.time()),
+            }
+        task.poll_state = {k: v for k, v in (task.poll_state or {}).items() if k != "missed"}
         task.save(
             update_fields=[
                 "keep_current",
                 "webhook_endpoint_id",
                 "webhook_secret_encrypted",
+                "poll_state",
                 "updated_at",
             ]
         )
+
+    def refresh_endpoint(self, task, *, public_url: str) -> None:
+        """Point the task's webhook endpoint at ``public_url`` when it names another one.
+
+        An endpoint Stripe no longer has (deleted in the dashboard) and a task whose
+        registration failed for the old URL are registered again.
+        """
+        url = webhook_url(public_url, task.integration)
+        kc = dict(task.keep_current or {})
+        if kc.get("url") == url and not kc.get("update_error"):
+            return
+        if kc.get("mode") != "webhook" or not task.webhook_endpoint_id:
+            self._register(task, url)
+            return
+        try:
+            client_for(task.integration).v1.webhook_endpoints.update(
+                task.webhook_endpoint_id, {"url": url}
+            )
+        except stripe.InvalidRequestError as exc:
+            if exc.http_status != 404:
+                return self._update_failed(task, kc, url, exc)
+            self._register(task, url)
+            return
+        except stripe.StripeError as exc:
+            return self._update_failed(task, kc, url, exc)
+        kc.pop("update_error", None)
+        task.keep_current = {**kc, "url": url, "since": int(time.time())}
+        task.poll_state = {k: v for k, v in (task.poll_state or {}).items() if k != "missed"}
+        task.save(update_fields=["keep_current", "poll_state", "updated_at"])
+
+    def _update_failed(self, task, kc: dict, url: str, exc: stripe.StripeError) -> None:
+        log.warning("could not point webhook endpoint %s at %s: %s", kc.get("endpoint"), url, exc)
+        task.keep_current = {**kc, "update_error": f"{describe(exc)} (wanted {url})"}
+        task.save(update_fields=["keep_current", "updated_at"])
+
+    def webhooks_expected_since(self, task) -> float | None:
+        kc = task.keep_current or {}
+        if kc.get("mode") == "webhook":
+            return float(kc.get("since") or task.created_at.timestamp())
+        if task.integration.webhook_secret_encrypted:
+            return task.created_at.timestamp()
+        return None
 
     def on_delete(self, task) -> None:
         if task.webhook_endpoint_id:
@@ -188,9 +244,7 @@ class SyncStripeCharges(TaskType):
     def describe(self, task) -> dict:
         """How the task is kept current, in words the task page shows."""
         kc = task.keep_current or {}
-        url = kc.get("url") or (
-            settings.PUBLIC_URL + StripeConnector().webhook_path(task.integration)
-        )
+        url = kc.get("url") or webhook_url(settings.PUBLIC_URL, task.integration)
         manual = bool(task.integration.webhook_secret_encrypted)
         poll_note = (task.poll_state or {}).get("error")
         if kc.get("mode") == "webhook":
@@ -217,11 +271,51 @@ class SyncStripeCharges(TaskType):
             )
         if poll_note:
             text += f" Reading the event list failed: {poll_note}"
+        if kc.get("update_error"):
+            text += (
+                " Gather could not point the webhook endpoint at the current "
+                f"GATHER_PUBLIC_URL: {kc['update_error']}"
+            )
         return {
             "mode": "webhook" if kc.get("mode") == "webhook" or manual else "polling",
             "message": text,
             "webhook_url": url,
+            "delivery_problem": self.delivery_problem(task, url),
         }
+
+    def delivery_problem(self, task, url: str) -> str | None:
+        """Words for webhooks that stopped arriving while Stripe's event list has newer events.
+
+        The minute poll records events it found that no webhook had brought although
+        they were older than the grace period (``poll_state["missed"]``); a webhook
+        received after the newest of them means deliveries work again.
+        """
+        from django.db.models import Max
+
+        from gather.integrations.models import InboxEvent
+
+        missed = (task.poll_state or {}).get("missed")
+        expected = self.webhooks_expected_since(task)
+        if not missed or expected is None:
+            return None
+        last = InboxEvent.objects.filter(
+            integration_id=task.integration_id, source="webhook"
+        ).aggregate(at=Max("received_at"))["at"]
+        last_at = last.timestamp() if last else None
+        if last_at is not None and last_at >= missed["newest"]:
+            return None
+        quiet_since = max(expected, last_at or 0)
+        minutes = max(1, int((time.time() - quiet_since) // 60))
+        count = int(missed["count"])
+        events = "event" if count == 1 else "events"
+        return (
+            f"No webhook received for {minutes} minute{'s' if minutes != 1 else ''} while "
+            f"Stripe has newer events ({count:,} {events} found only by reading the event "
+            f"list): Stripe cannot reach {url}. Check GATHER_PUBLIC_URL (it must be the "
+            "address Stripe can reach Gather at), then restart Gather or press Resume to "
+            "point the endpoint at it. Charges stay current through the event list meanwhile, "
+            "a minute behind."
+        )
 
 
 def signature_timestamp(header: str) -> int | None:
@@ -328,4 +422,5 @@ def charge_join_for_model(model) -> JoinSpec | None:
         data_column="data",
         record_field=task.options.get("charge_id_field", "stripe_charge_id"),
         fields=dict(CHARGE_FIELDS),
+        label="Charge",
     )

@@ -115,6 +115,7 @@ class SyncStripeCustomers(SyncStripeCharges):
     webhook_events = CUSTOMER_EVENTS
     poll_types = ("customer.*", "invoice.*", "product.*")
     noun = "customer"
+    unit = "objects"  # customers, subscriptions and invoices, in progress texts
     default_field = "stripe_customer_id"
 
     def clean_options(self, *, team, options):
@@ -226,6 +227,7 @@ def customer_join_for_model(model) -> JoinSpec | None:
     integration_id = task.integration_id
     return JoinSpec(
         name="stripe_customer",
+        label="Customer",
         table="gather_stripe_customer",
         scope_column="integration_id",
         scope_value=integration_id,

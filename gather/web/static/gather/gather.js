@@ -10,6 +10,13 @@ document.addEventListener("click", (event) => {
   });
 });
 
+// A form with data-confirm asks before it is sent (the pages' Content-Security-Policy
+// allows no inline handlers such as onsubmit=).
+document.addEventListener("submit", (event) => {
+  const form = event.target.closest("form[data-confirm]");
+  if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
+});
+
 // A type picker saves as soon as it changes (the Set button remains for no-JS use).
 document.addEventListener("change", (event) => {
   const select = event.target.closest("select[data-autosubmit]");

@@ -98,10 +98,7 @@
 
   document.addEventListener("submit", (event) => {
     const form = event.target;
-    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
-      event.preventDefault();
-      return;
-    }
+    if (event.defaultPrevented) return; // a declined data-confirm (gather.js)
     if (form.matches("form[data-pjax]") && form.method.toLowerCase() === "get") {
       event.preventDefault();
       navigate(formUrl(form));
@@ -184,7 +181,9 @@
     row.classList.toggle("two", cfg.twoValues.includes(op.value));
     row.classList.toggle("novalue", cfg.noValue.includes(op.value));
     const v1 = row.querySelector("input[name=fv]");
-    const when = type === "datetime" ? "YYYY-MM-DD" : "value";
+    // Charge amounts are typed as shown (19.99 for $19.99), whatever the currency.
+    const money = chosen && chosen.dataset.money ? "amount, e.g. 19.99" : "value";
+    const when = type === "datetime" ? "YYYY-MM-DD" : money;
     v1.placeholder = op.value === "within" ? "days" : op.value === "in" ? "a, b, c" : when;
     v1.type = op.value === "within" ? "number" : "text";
     row.querySelector("input[name=fv2]").placeholder = type === "datetime" ? "YYYY-MM-DD" : "to";
