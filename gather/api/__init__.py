@@ -22,6 +22,13 @@ class JsonParser(Parser):
         return parse_json(request.body)
 
 
+# Every operation that reads a body can refuse it for its size or its media type, before
+# the endpoint runs (DATA_UPLOAD_MAX_MEMORY_SIZE; ApiMediaTypeMiddleware, the parser).
+BODY_ERRORS = {
+    413: "The body is larger than the endpoint takes.",
+    415: "The body's Content-Type is not one the endpoint reads (multipart/form-data never is).",
+}
+
 RATE_LIMITED = {
     "description": (
         "Too many failed API key checks from this client address (10 in 15 minutes); "
@@ -35,12 +42,20 @@ RATE_LIMITED = {
 class GatherApi(NinjaAPI):
     def get_openapi_schema(self, **kwargs):
         """Ninja's document, with the 429 that the key check (decision 015) can answer on
-        every operation that takes a key."""
+        every operation that takes a key, and the 413 and 415 that every operation reading
+        a body can answer (decision 014)."""
         schema = super().get_openapi_schema(**kwargs)
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
         for operations in schema["paths"].values():
             for operation in operations.values():
+                responses = operation["responses"]
                 if operation.get("security"):
-                    operation["responses"].setdefault(429, RATE_LIMITED)
+                    responses.setdefault(429, RATE_LIMITED)
+                if "requestBody" not in operation:
+                    continue
+                for status, description in BODY_ERRORS.items():
+                    if status not in responses and str(status) not in responses:
+                        responses[status] = {"description": description, "content": error}
         return schema
 
 

@@ -35,6 +35,31 @@ class ModelPatch(Schema):
     fields: dict[str, str] | None = Field(
         None, description='Set field types by name, e.g. {"amount": "number"}.'
     )
+    links: dict[str, Any] | None = Field(
+        None,
+        description='Link fields to other models of the team by field, e.g. {"account_id":'
+        ' {"model": "account", "name": "account"}}; null removes a link.',
+        examples=[{"account_id": {"model": "account"}}],
+    )
+    rollups: dict[str, Any] | None = Field(
+        None,
+        description='Aggregates over linking records by name, e.g. {"revenue": {"model":'
+        ' "orders", "link": "account", "fn": "sum", "field": "amount"}}; null removes one.',
+    )
+
+
+class RollupOut(Schema):
+    name: str = Field(..., examples=["revenue"])
+    model: str = Field(..., description="The Model ID of the records it aggregates.")
+    link: str = Field(..., description="That model's link to this one.", examples=["account"])
+    fn: str = Field(..., examples=["sum"])
+    field: str | None = Field(None, examples=["amount"])
+
+
+class LinkOut(Schema):
+    field: str = Field(..., examples=["account_id"])
+    model: str = Field(..., description="The linked model's Model ID.")
+    name: str = Field(..., examples=["account"])
 
 
 class ModelOut(Schema):
@@ -44,6 +69,8 @@ class ModelOut(Schema):
     type: str
     id_field: str
     fields: list[FieldOut]
+    links: list[LinkOut]
+    rollups: list[RollupOut]
     record_count: int
 
 
@@ -67,6 +94,19 @@ class RecordPage(Schema):
     data: list[RecordOut]
     next_cursor: str | None
     total: int | None = None
+
+
+class RelatedOut(Schema):
+    model: str = Field(..., description="The linking model's Model ID.")
+    model_name: str = Field(..., examples=["Orders"])
+    link: str = Field(..., description="The name of that model's link.", examples=["account"])
+    field: str = Field(..., description="Its field holding this record's ID.")
+    total: int = Field(..., description="How many of its records link to this one.")
+    records: list[RecordOut] = Field(..., description="The newest 10 of them, newest first.")
+
+
+class RelatedList(Schema):
+    data: list[RelatedOut]
 
 
 class BatchItemOut(Schema):

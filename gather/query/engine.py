@@ -45,6 +45,7 @@ class Ref:
     src: str  # "r.data", "j0.data", or a column for metadata / the key
     path: tuple[str, ...]
     column: bool = False  # src is a plain column (record key or timestamp)
+    default: object = None  # the value when nothing is joined (a rollup's count: 0)
 
 
 class Compiler:
@@ -52,6 +53,8 @@ class Compiler:
         self.model = model
         self.sql = _sql()
         self.joins = joins_for_model(model) if joins is None else joins
+        # Joins whose values ``q`` searches (links are not: decision 023).
+        self.searched_joins = [spec for spec in self.joins if spec.searched]
         fields = catalogue.current(model)
         self.catalogue = fields.types
         self.field_pks = fields.pks
@@ -71,15 +74,18 @@ class Compiler:
             self.uses.append((head, False))
         if head == self.model.id_field and len(parts) == 1:
             return Ref(name, "string", "r.key", parts, column=True)
-        if head in self.catalogue:
-            kind = self.catalogue[head] if len(parts) == 1 else "string"
-            return Ref(name, kind, "r.data", parts)
+        # A join's name as a prefix reaches the joined record (``account.plan``), even
+        # where the record has a field of the same name.
         for i, spec in enumerate(self.joins):
             if head == spec.name and len(parts) >= 2:
                 if parts[1] not in spec.fields:
                     raise InvalidInput(f"{spec.name} has no field {parts[1]!r}.", field=where)
                 kind = spec.fields[parts[1]] if len(parts) == 2 else "string"
-                return Ref(name, kind, f"j{i}.{spec.data_column}", parts[1:])
+                default = spec.defaults.get(parts[1]) if len(parts) == 2 else None
+                return Ref(name, kind, f"j{i}.{spec.data_column}", parts[1:], default=default)
+        if head in self.catalogue:
+            kind = self.catalogue[head] if len(parts) == 1 else "string"
+            return Ref(name, kind, "r.data", parts)
         if name in META_FIELDS:
             return Ref(name, "datetime", f"r.{name}", parts, column=True)
         raise InvalidInput(f"Unknown field {name!r} in model {self.model.name!r}.", field=where)
@@ -89,7 +95,10 @@ class Compiler:
         if ref.column:
             return s.column_ts(ref.src) if ref.type == "datetime" else ref.src
         if ref.type == "number":
-            return s.number(ref.src, ref.path)
+            expr = s.number(ref.src, ref.path)
+            if isinstance(ref.default, int) and not isinstance(ref.default, bool):
+                expr = f"COALESCE({expr}, {int(ref.default)})"
+            return expr
         if ref.type == "boolean":
             return s.boolean(ref.src, ref.path)
         if ref.type == "datetime":
@@ -213,10 +222,12 @@ class Compiler:
 
     def search(self, q: str) -> str:
         term = q.lower()
-        sources = ["r.data"] + [f"j{i}.{s.data_column}" for i, s in enumerate(self.joins)]
+        sources = ["r.data"] + [
+            f"j{i}.{s.data_column}" for i, s in enumerate(self.joins) if s.searched
+        ]
         exact = " OR ".join(self.sql.search_exact(src) for src in sources)
         exact_params = [self.sql.search_exact_param(term)] * len(sources)
-        if not self.joins:
+        if not self.searched_joins:
             # The model's text index, built in the background on first use, covers the
             # record's own values (a joined value can match too: joined models scan).
             # On PostgreSQL it serves the prefilter below; SQLite names it.
@@ -260,7 +271,7 @@ class Compiler:
         sql = "FROM gather_record r"
         # SQLite, a rare term: its few candidates come from the model's text table and
         # get sorted; walking a sort index would read the whole model to find them.
-        rare = bool(q) and not self.joins and self.search_candidates(q.lower()) is not None
+        rare = bool(q) and not self.searched_joins and self.search_candidates(q.lower()) is not None
         if not rare and sort and self.sql.vendor == "sqlite" and sort[0].field in self.field_pks:
             narrow = self.narrow_filter_index(where, sort)
             if narrow is not None:
@@ -548,7 +559,7 @@ def _page(model, spec: QuerySpec, limit: int, joins=None) -> dict:
     n = len(c.joins)
     data = []
     for row in rows:
-        joined = {spec.name: _json(row[5 + i]) for i, spec in enumerate(c.joins)}
+        joined = {spec.name: spec.shape(_json(row[5 + i])) for i, spec in enumerate(c.joins)}
         data.append(record_out(row[1], _json(row[2]), row[3], row[4], joined))
     next_cursor = None
     if more and rows:

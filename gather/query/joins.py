@@ -1,9 +1,11 @@
-"""How connectors join their data to a model's records.
+"""The one way a record reaches other data through a key: joins.
 
-A connector registers a provider that, given a data model, returns a ``JoinSpec`` when
-one of its tasks targets that model (e.g. Sync Stripe Charges). The records API shows the
-joined object under ``JoinSpec.name`` and the query compiler lets filters, sorts and
-search reach ``<name>.<field>``.
+A provider, given a data model, returns the ``JoinSpec``s that apply to it: a connector's
+when one of its tasks targets the model (Sync Stripe Charges joins ``stripe_charge``), the
+model's links to other models (``gather.records.links``: ``account`` from ``account_id``).
+The records API, views, CSV and the record page show the joined object under
+``JoinSpec.name``, and the query compiler lets filters, sorts and columns reach
+``<name>.<field>`` -- all from the spec, whatever provided it (decision 023).
 """
 
 from collections.abc import Callable
@@ -24,12 +26,32 @@ class JoinSpec:
     record_field: str  # the record's top-level field holding the key, e.g. "stripe_charge_id"
     fields: dict[str, str] = field(default_factory=dict)  # joined field name -> type
     label: str = ""  # what the app calls the joined object, e.g. "Charge"
+    # Whether ``q`` searches the joined values too (links: no, see decision 023).
+    searched: bool = True
+    kind: str = "join"  # "join" (a connector's) or "link" (another model of the team)
+    target: str = ""  # for links: the linked model's Model ID
+    # Values of fields when nothing is joined (rollups: a count of nothing is 0). With
+    # defaults, the joined object always shows exactly these fields.
+    defaults: dict = field(default_factory=dict)
     # What only the single record shows besides the joined object (e.g. a customer's
     # subscriptions and invoices): key -> extra keys. Lists never call it.
     detail: Callable[[str], dict] | None = field(default=None, compare=False)
 
+    def shape(self, value):
+        """The joined object as record JSON shows it."""
+        if not self.defaults:
+            return value
+        out = dict(self.defaults)
+        if isinstance(value, dict):
+            out.update((k, v) for k, v in value.items() if k in out and v is not None)
+        return out
 
-JOIN_PROVIDERS: list[Callable[[object], "JoinSpec | None"]] = []
+
+# A provider returns one spec, several, or None.
+Provider = Callable[[object], "JoinSpec | list[JoinSpec] | None"]
+
+
+JOIN_PROVIDERS: list[Provider] = []
 
 # (pk, Model ID) -> (revision, specs). Whatever changes a model's joins bumps its
 # revision (gather.records.services.model_touch), and every request reads the model row,
@@ -44,9 +66,11 @@ def joins_for_model(model) -> list[JoinSpec]:
         return cached[1]
     specs = []
     for provider in JOIN_PROVIDERS:
-        spec = provider(model)
-        if spec is not None:
-            specs.append(spec)
+        found = provider(model)
+        if isinstance(found, JoinSpec):
+            specs.append(found)
+        elif found:
+            specs.extend(found)
     _cache[cache_key] = (model.revision, specs)
     return specs
 
@@ -83,7 +107,7 @@ def joined_values(specs: list[JoinSpec], datas: list[dict]) -> list[dict[str, di
                     found[key] = orjson.loads(data) if isinstance(data, str | bytes) else data
         for i, d in enumerate(datas):
             key = _as_key(d.get(spec.record_field))
-            result[i][spec.name] = found.get(key) if key is not None else None
+            result[i][spec.name] = spec.shape(found.get(key) if key is not None else None)
     return result
 
 

@@ -21,6 +21,10 @@ class DataModel(TimestampedModel):
     """A team's data model: a named collection of records keyed by ``id_field``."""
 
     TYPE_CUSTOM = "custom"
+    TYPE_ACCOUNT = "account"
+    TYPE_USER = "user"
+    # Every team has one model of each standard type (renamable, never deleted).
+    STANDARD_TYPES = (TYPE_ACCOUNT, TYPE_USER)
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="data_models")
     public_id = models.CharField(max_length=32, unique=True, default=new_model_id)
@@ -56,6 +60,64 @@ class Field(TimestampedModel):
         constraints = [
             models.UniqueConstraint(fields=["model", "name"], name="field_model_name_uniq"),
         ]
+
+
+class Link(TimestampedModel):
+    """A model's field holding the ID of a record of another model of the same team.
+
+    The linked record is joined under ``name`` (record JSON, query paths ``name.field``);
+    the target model lists the linking records as related records.
+    """
+
+    model = models.ForeignKey(DataModel, on_delete=models.CASCADE, related_name="links")
+    field = models.CharField(max_length=200)
+    target = models.ForeignKey(DataModel, on_delete=models.CASCADE, related_name="incoming_links")
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        db_table = "gather_link"
+        constraints = [
+            models.UniqueConstraint(fields=["model", "field"], name="link_model_field_uniq"),
+            models.UniqueConstraint(fields=["model", "name"], name="link_model_name_uniq"),
+        ]
+
+
+class Rollup(TimestampedModel):
+    """An aggregate, on ``model``'s records, over the ``source`` records whose ``link``
+    names them (Account.revenue = sum of Orders.amount through Orders' ``account``)."""
+
+    FUNCTIONS = ("count", "sum", "min", "max", "avg")
+
+    model = models.ForeignKey(DataModel, on_delete=models.CASCADE, related_name="rollups")
+    name = models.CharField(max_length=200)
+    source = models.ForeignKey(DataModel, on_delete=models.CASCADE, related_name="rollups_fed")
+    link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="rollups")
+    fn = models.CharField(max_length=8)
+    field = models.CharField(max_length=200, blank=True)  # empty for count
+
+    class Meta:
+        db_table = "gather_rollup"
+        constraints = [
+            models.UniqueConstraint(fields=["model", "name"], name="rollup_model_name_uniq"),
+        ]
+
+
+class RollupValue(models.Model):
+    """A record's rollup values by name, kept exact on every write of their sources;
+    keyed by the record's key, so values wait for a record that arrives later."""
+
+    model = models.ForeignKey(DataModel, on_delete=models.CASCADE, db_index=False)
+    key = models.TextField()
+    data = models.JSONField()
+
+    class Meta:
+        db_table = "gather_rollup_value"
+        constraints = [
+            models.UniqueConstraint(fields=["model", "key"], name="rollup_value_model_key_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
 
 
 class Record(models.Model):

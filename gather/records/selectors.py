@@ -44,11 +44,15 @@ def model_get(*, team: Team, ref: str) -> DataModel:
 
 
 def model_list(*, team: Team) -> list[DataModel]:
-    return list(
+    """The team's models: the standard ones first (Account, User), then by name."""
+    models = list(
         DataModel.objects.filter(team=team)
         .annotate(record_count=Count("records"))
         .order_by("name", "id")
     )
+    standard = DataModel.STANDARD_TYPES
+    models.sort(key=lambda m: standard.index(m.type) if m.type in standard else len(standard))
+    return models
 
 
 def model_record_count(*, model: DataModel) -> int:

@@ -15,10 +15,10 @@ from gather.core.errors import (
 from gather.query import joins
 from gather.query.joins import joined_values, joins_for_model
 
-from . import catalogue
+from . import catalogue, rollups
 from .dialects import current as dialect
 from .fields import field_name_problem
-from .models import DataModel, Field, FieldType, Record
+from .models import DataModel, Field, FieldType, Link, Record, Rollup
 from .payload import check_finite
 from .selectors import record_out
 
@@ -63,6 +63,11 @@ def model_create(*, team: Team, name, type="custom", id_field="id") -> DataModel
     name = _clean_name(name)
     if isinstance(type, str):
         type = type.strip().lower()  # the app shows it as "Custom"
+    if type in DataModel.STANDARD_TYPES:
+        raise ValidationFailed(
+            f"Every team has exactly one {type!r} model already; create 'custom' models.",
+            field="type",
+        )
     if type not in MODEL_TYPES:
         raise ValidationFailed(
             f"Unknown model type {type!r}; the supported type is 'custom'.", field="type"
@@ -122,6 +127,12 @@ def model_touch(model: DataModel) -> None:
             [model.pk],
         )
         row = cur.fetchone()
+        # Models linking to this one join its catalogue (the types of ``account.plan``).
+        cur.execute(
+            "UPDATE gather_model SET revision = revision + 1 WHERE id IN"
+            " (SELECT model_id FROM gather_link WHERE target_id = %s AND model_id <> %s)",
+            [model.pk, model.pk],
+        )
     if row is not None:
         model.revision = row[0]
     catalogue.forget(model)
@@ -131,10 +142,26 @@ def model_touch(model: DataModel) -> None:
 def model_delete(*, team: Team, model: DataModel) -> None:
     from gather.query.indexes import indexes_drop
 
+    if model.type in DataModel.STANDARD_TYPES:
+        raise Conflict(
+            f"{model.name} is a standard model ({model.type}); it can be renamed, not deleted."
+        )
     catalogue.forget(model)
     joins.forget(model)
     indexes_drop(model=model)
-    model.delete()
+    linking = list(Link.objects.filter(target=model).exclude(model=model).values_list("model_id"))
+    # Models with rollups over this one lose them with it: their joins change too.
+    linking += list(
+        Rollup.objects.filter(source=model).exclude(model=model).values_list("model_id")
+    )
+    model.delete()  # its links, both ways, go with it
+    if linking:
+        with connection.cursor() as cur:
+            marks = ", ".join(["%s"] * len(linking))
+            cur.execute(
+                f"UPDATE gather_model SET revision = revision + 1 WHERE id IN ({marks})",
+                [pk for (pk,) in linking],
+            )
 
 
 def field_set_type(*, team: Team, model: DataModel, name: str, type: str) -> Field:
@@ -200,14 +227,23 @@ def record_upsert(*, team: Team, model: DataModel, payload) -> tuple[dict, bool]
     """Create or merge one record. Returns (record JSON, created)."""
     key = record_validate(model, payload)
     catalogue.observe(model, [payload])
-    row = dialect().upsert_one(model_id=model.pk, key=key, data=payload)
+    if rollups.fed_by(model):
+        with transaction.atomic():  # the rollups it feeds change with it
+            old = rollups.before_write(model, [key])
+            row = dialect().upsert_one(model_id=model.pk, key=key, data=payload)
+            rollups.after_write(model, old, {key: row.data})
+    else:
+        row = dialect().upsert_one(model_id=model.pk, key=key, data=payload)
     specs = joins_for_model(model)
     joined = joined_values(specs, [row.data])[0] if specs else {}
     return record_out(row.key, row.data, row.created_at, row.updated_at, joined), row.created
 
 
 def record_delete(*, team: Team, model: DataModel, key: str) -> None:
-    deleted, _ = Record.objects.filter(model=model, key=key).delete()
+    with transaction.atomic():
+        old = rollups.before_write(model, [key])
+        deleted, _ = Record.objects.filter(model=model, key=key).delete()
+        rollups.after_write(model, old, {key: None})
     if not deleted:
         raise NotFound(f"No record {key!r} in model {model.name!r}.")
 
@@ -247,7 +283,16 @@ def record_upsert_batch(*, team: Team, model: DataModel, items: list) -> dict:
         catalogue.observe(model, list(merged.values()))
         # In key order, so concurrent batches lock shared rows in the same order and
         # never deadlock each other (PostgreSQL aborts one of them otherwise).
-        created = dialect().upsert_many(model_id=model.pk, items=sorted(merged.items()))
+        items = sorted(merged.items())
+        if rollups.fed_by(model):
+            with transaction.atomic():  # the rollups it feeds change with it
+                old = rollups.before_write(model, [key for key, _ in items])
+                created = dialect().upsert_many(model_id=model.pk, items=items)
+                # Top-level keys of the payload replace the stored ones: the contract's merge.
+                merged_now = {k: {**old.get(k, {}), **data} for k, data in items}
+                rollups.after_write(model, old, merged_now)
+        else:
+            created = dialect().upsert_many(model_id=model.pk, items=items)
     else:
         created = {}
     counts = {"created": 0, "updated": 0, "failed": 0}

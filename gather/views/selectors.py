@@ -16,6 +16,15 @@ def view_list(*, team: Team) -> list[SavedView]:
     return list(SavedView.objects.filter(team=team).select_related("model").order_by("name", "id"))
 
 
+def views_by_model(*, team: Team) -> dict[str, SavedView]:
+    """The first view (by name) of each of the team's models, by Model ID: where links
+    from a record page to another model's records lead."""
+    found: dict[str, SavedView] = {}
+    for view in view_list(team=team):
+        found.setdefault(view.model.public_id, view)
+    return found
+
+
 def view_list_for_model(*, team: Team, model) -> list[SavedView]:
     """The team's views built on ``model`` (they go when the model goes)."""
     return list(SavedView.objects.filter(team=team, model=model).order_by("name", "id"))

@@ -15,9 +15,11 @@ from gather.accounts.throttle import Throttled, throttle_check, throttle_fail
 from gather.core.client import client_address
 from gather.core.errors import GatherError, NotFound
 from gather.integrations import selectors as integration_selectors
+from gather.records import links as record_links
+from gather.records import rollups as record_rollups
 from gather.records import selectors as record_selectors
 from gather.records import services as record_services
-from gather.records.models import FieldType
+from gather.records.models import FieldType, Rollup
 from gather.views import selectors as view_selectors
 
 from .forms import ApiKeyForm, InviteForm, ModelForm, RenameForm, SignupForm
@@ -93,6 +95,8 @@ def model_detail(request, model_id: str):
             else:
                 messages.success(request, "Model renamed.")
                 return redirect("settings-model", model_id=model.public_id)
+        elif _links_and_rollups(request, team, model):
+            return redirect("settings-model", model_id=model.public_id)
         elif "field" in request.POST:
             try:
                 record_services.field_set_type(
@@ -108,6 +112,8 @@ def model_detail(request, model_id: str):
                     request, f"Field {request.POST['field']} is now a {request.POST.get('type')}."
                 )
             return redirect("settings-model", model_id=model.public_id)
+    models = record_selectors.model_list(team=team)
+    names = {m.public_id: m.name for m in models}
     return render(
         request,
         "settings/model.html",
@@ -116,11 +122,56 @@ def model_detail(request, model_id: str):
             "fields": record_selectors.model_fields(model=model),
             "record_count": record_selectors.model_record_count(model=model),
             "types": FieldType.values,
+            "links": [
+                {**x, "model_name": names.get(x["model"], x["model"])}
+                for x in record_links.model_links(model=model)
+            ],
+            "link_targets": models,
+            "rollups": [
+                {**x, "model_name": names.get(x["model"], x["model"])}
+                for x in record_rollups.model_rollups(model=model)
+            ],
+            "rollup_sources": record_links.incoming_links(team=team, model=model),
+            "rollup_fns": Rollup.FUNCTIONS,
             "rename": rename,
             "section": "models",
             "base_url": settings.PUBLIC_URL,
         },
     )
+
+
+def _links_and_rollups(request, team, model) -> bool:
+    """The model page's link and rollup forms; True when one was posted (and handled)."""
+    post = request.POST
+    try:
+        if "link" in post:
+            field = post.get("field", "").strip()
+            target = {"model": post.get("target", "")}
+            if name := post.get("name", "").strip():
+                target["name"] = name
+            record_links.model_links_set(team=team, model=model, links={field: target})
+            messages.success(request, f"{field} now links to a record of another model.")
+        elif "unlink" in post:
+            field = post.get("field", "")
+            record_links.model_links_set(team=team, model=model, links={field: None})
+            messages.success(request, f"{field} no longer links to another model.")
+        elif "rollup" in post:
+            source, _, link = post.get("source", "").partition(":")
+            name = post.get("name", "").strip()
+            spec = {"model": source, "link": link, "fn": post.get("fn", "")}
+            if spec["fn"] != "count":
+                spec["field"] = post.get("field", "").strip()
+            record_rollups.model_rollups_set(team=team, model=model, rollups={name: spec})
+            messages.success(request, f"Rollup {name} added.")
+        elif "unrollup" in post:
+            name = post.get("name", "")
+            record_rollups.model_rollups_set(team=team, model=model, rollups={name: None})
+            messages.success(request, f"Rollup {name} removed.")
+        else:
+            return False
+    except GatherError as exc:
+        messages.error(request, exc.message)
+    return True
 
 
 @login_required
@@ -131,10 +182,15 @@ def model_delete(request, model_id: str):
     error = None
     if request.method == "POST":
         if request.POST.get("confirm", "").strip() == model.name:
-            record_services.model_delete(team=team, model=model)
-            messages.success(request, f"Model {model.name} and its records were deleted.")
-            return redirect("settings-models")
-        error = f"Type {model.name} exactly to confirm."
+            try:
+                record_services.model_delete(team=team, model=model)
+            except GatherError as exc:
+                error = exc.message
+            else:
+                messages.success(request, f"Model {model.name} and its records were deleted.")
+                return redirect("settings-models")
+        else:
+            error = f"Type {model.name} exactly to confirm."
     return render(
         request,
         "settings/model_delete.html",
@@ -161,6 +217,8 @@ def developer(request):
         )
         form = ApiKeyForm()
     models = record_selectors.model_list(team=team)
+    # The team's own first model, where it has one (the standard ones come first).
+    example = next((m for m in models if m.type == "custom"), models[0] if models else None)
     response = render(
         request,
         "settings/developer.html",
@@ -168,7 +226,7 @@ def developer(request):
             "form": form,
             "secret": secret,
             "keys": account_selectors.apikey_list(team=team),
-            "example_model": models[0].public_id if models else "$MODEL_ID",
+            "example_model": example.public_id if example else "$MODEL_ID",
             "base_url": settings.PUBLIC_URL,
             "section": "developer",
         },

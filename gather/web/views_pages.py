@@ -11,7 +11,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from gather.core.errors import GatherError
+from gather.query.joins import joins_for_model
 from gather.records import selectors as records
+from gather.records.links import record_related
 from gather.views import selectors, services
 from gather.views.export import csv_filename, view_csv
 
@@ -20,6 +22,7 @@ from .grid import (
     column_label,
     column_title,
     datetime_text,
+    highlight,
     is_money_path,
     money,
     pretty_json,
@@ -213,13 +216,27 @@ def view_detail(request, view_id: str):
     except GatherError as exc:
         error = exc.message
     q = grid.state.q
+    link_fields = {s.record_field: s for s in joins_for_model(view.model) if s.kind == "link"}
+    views_for = selectors.views_by_model(team=view.team) if link_fields else {}
+
+    def link_cell(r, path, type_):
+        """A link field shows the linked record's name (or ID), linking to its page."""
+        c = cell(r, path, type_, q)
+        spec = link_fields.get(path)
+        if spec is not None and isinstance(linked := r.get(spec.name), dict):
+            name = linked.get("name")
+            c["html"] = highlight(name if isinstance(name, str) and name else c["title"], q)
+            if target := views_for.get(spec.target):
+                c["href"] = _record_href(target, r["data"].get(spec.record_field))
+        return c
+
     state_qs = urlencode(grid.state.params())
     record_qs = f"?{grid.query()}" if grid.dirty else ""
     rows = [
         {
             "href": f"/views/{view.public_id}/records/{quote(str(r['id']), safe='')}{record_qs}",
             "id": r["id"],
-            "cells": [cell(r, path, type_, q) for path, type_ in grid.columns],
+            "cells": [link_cell(r, path, type_) for path, type_ in grid.columns],
         }
         for r in result["data"]
     ]
@@ -357,6 +374,10 @@ def view_export(request, view_id: str):
     return response
 
 
+def _record_href(view, key) -> str:
+    return f"/views/{view.public_id}/records/{quote(str(key), safe='')}"
+
+
 @login_required
 @require_GET
 def view_record(request, view_id: str, key: str):
@@ -368,6 +389,8 @@ def view_record(request, view_id: str, key: str):
         raise Http404("No such record.") from None
     grid = Grid(request, view)
     q = grid.state.q
+    views_for = selectors.views_by_model(team=view.team)
+    links = {s.name: s for s in joins_for_model(view.model) if s.kind == "link"}
     joined = []
     for name, value in record.items():
         if name in ("id", "data", "created_at", "updated_at"):
@@ -385,8 +408,20 @@ def view_record(request, view_id: str, key: str):
                 else:
                     shown = None
                 items.append((k, shown, render_tree(v, q)))
+        href = None
+        if (spec := links.get(name)) and value and (target := views_for.get(spec.target)):
+            href = _record_href(target, record["data"].get(spec.record_field))
         label = grid.joins.get(name, name.replace("_", " ").capitalize())
-        joined.append({"name": name, "label": label, "items": items})
+        joined.append({"name": name, "label": label, "items": items, "href": href})
+    related = []
+    for entry in record_related(team=view.team, model=view.model, key=record["id"]):
+        target = views_for.get(entry["model"])
+        params = {"edit": "1", "ff": entry["field"], "fo": "eq", "fv": record["id"]}
+        entry["all_href"] = f"/views/{target.public_id}?{urlencode(params)}" if target else None
+        entry["items"] = [
+            (r["id"], _record_href(target, r["id"]) if target else None) for r in entry["records"]
+        ]
+        related.append(entry)
     fields = [
         (k, _when(v) if grid.types.get(k) == "datetime" else None, render_tree(v, q))
         for k, v in record["data"].items()
@@ -399,6 +434,7 @@ def view_record(request, view_id: str, key: str):
             "record": record,
             "fields": fields,
             "joined": joined,
+            "related": related,
             "back_href": grid.href(),
             "raw": pretty_json(record),
             "created": datetime_text(record["created_at"]),

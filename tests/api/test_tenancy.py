@@ -31,8 +31,11 @@ def test_other_teams_key_gets_404_everywhere(api, other_api, orders, ref, method
 
 
 def test_model_list_shows_only_own_models(api, other_api, orders):
-    assert [m["id"] for m in api.get("/api/models").json()["data"]] == [orders.public_id]
-    assert other_api.get("/api/models").json()["data"] == []
+    mine = [(m["id"], m["type"]) for m in api.get("/api/models").json()["data"]]
+    assert mine[2:] == [(orders.public_id, "custom")]
+    theirs = other_api.get("/api/models").json()["data"]
+    assert [m["type"] for m in theirs] == ["account", "user"]
+    assert not {m["id"] for m in theirs} & {m[0] for m in mine}
 
 
 def test_same_slug_in_two_teams_resolves_per_team(api, other_api, orders):

@@ -193,6 +193,7 @@ def test_views_or_group_and_shift_click_sort(signed_in, live_server):
     push_orders(live_server.url, team)
     page.goto(f"{live_server.url}/views")
     page.fill("input[name=name]", "Everything")
+    page.select_option("select[name=model]", label="Orders (5 records)")
     page.click("button:has-text('Add View')")
     page.wait_for_url("**/views/view_*")
 

@@ -17,7 +17,8 @@ def grid_ids(page) -> list[str]:
 
 
 def wait_idle(page) -> None:
-    page.wait_for_function("!document.querySelector('#view-root.loading')")
+    # Not wait_for_function: it evaluates a string, which the pages' CSP forbids.
+    page.locator("#view-root.loading").wait_for(state="detached")
 
 
 def test_money_filter_takes_the_amount_as_shown(

@@ -60,6 +60,7 @@ def test_views_show_orders_with_their_stripe_charge(
     page.click("button:has-text('Sign in')")
     page.goto(f"{live_server.url}/views")
     page.fill("input[name=name]", "Orders with charges")
+    page.select_option("select[name=model]", orders.public_id)
     page.click("button:has-text('Add View')")
     page.wait_for_url("**/views/view_*")
 

@@ -2,7 +2,9 @@
 
 Both databases run this file (the suite runs once per database): every generated query
 must return exactly the records the reference returns, in the same order, also when
-read page by page through cursors.
+read page by page through cursors. Records link to a parent model (``p_id`` -> link
+``parent``), so filters and sorts over ``parent.<field>`` are checked too, with parents
+missing, dangling and empty.
 """
 
 from datetime import UTC, datetime
@@ -32,11 +34,12 @@ CHOICES = {
 }  # fmt: skip
 
 
-def seeded_records(n: int) -> list[dict]:
-    """Deterministic records mixing types, text numbers, nulls, missing and junk."""
+def seeded_records(n: int, seed: int = 20261128, parents: int = 0) -> list[dict]:
+    """Deterministic records mixing types, text numbers, nulls, missing and junk; with
+    ``parents``, a ``p_id`` naming one of them, a parent that does not exist, or none."""
     import random
 
-    rng = random.Random(20261128)
+    rng = random.Random(seed)
     out = []
     for _ in range(n):
         data = {}
@@ -45,11 +48,27 @@ def seeded_records(n: int) -> list[dict]:
             if roll < 0.15:
                 continue  # missing
             data[name] = None if roll < 0.25 else rng.choice(choices)
+        if parents:
+            roll = rng.random()
+            if roll < 0.1:
+                data["p_id"] = None
+            elif roll < 0.9:
+                data["p_id"] = f"p{rng.randrange(parents + parents // 4):03d}"
         out.append(data)
     return out
 
 
 TYPES = {"s": "string", "n": "number", "b": "boolean", "d": "datetime"}
+PATHS = [*TYPES, *(f"parent.{name}" for name in TYPES)]  # own fields, the linked parent's
+PARENTS = 16
+# Parents' rollups over their things: how many link to them, and the sum of their "n".
+ROLLUPS = {"kids": "number", "total": "number"}
+PARENT_PATHS = [*TYPES, *(f"rollups.{name}" for name in ROLLUPS)]
+
+
+def kind_of(path: str) -> str:
+    name = path.rpartition(".")[2]
+    return ROLLUPS[name] if path.startswith("rollups.") else TYPES[name]
 
 
 def typed(kind, value):
@@ -94,9 +113,9 @@ VALUES = {
 
 
 @st.composite
-def conditions(draw):
-    name = draw(st.sampled_from(list(TYPES)))
-    kind = TYPES[name]
+def conditions(draw, paths=PATHS):
+    name = draw(st.sampled_from(paths))
+    kind = kind_of(name)
     op = draw(st.sampled_from(OPS_BY_TYPE[kind]))
     if op == "empty":
         value = draw(st.sampled_from(["true", "false"]))
@@ -110,7 +129,8 @@ def conditions(draw):
 
 
 def matches(cond: Condition, data: dict) -> bool:
-    kind = TYPES[cond.field]
+    """``data``: the record's own values, and its parent's as ``parent.<field>``."""
+    kind = kind_of(cond.field)
     raw = data.get(cond.field, MISSING)
     v = typed(kind, raw)
     op, value = cond.op, cond.value
@@ -154,12 +174,13 @@ def searched(q, data) -> bool:
 
 
 def reference(rows, where, sort, q=None):
-    """rows: (pk, key, data) in insertion order; returns keys in the expected order."""
-    hits = [r for r in rows if all(matches(c, r[2]) for c in where) and searched(q, r[2])]
+    """rows: (pk, key, data, with the parent's values) in insertion order; returns keys
+    in the expected order. ``q`` searches the record's own values (decision 023)."""
+    hits = [r for r in rows if all(matches(c, r[3]) for c in where) and searched(q, r[2])]
     hits.sort(key=lambda r: r[0], reverse=True)  # tie-break: newest first
     for key in reversed(sort):
-        kind = TYPES[key.field]
-        value = lambda r, f=key.field, k=kind: typed(k, r[2].get(f, MISSING))  # noqa: E731
+        kind = kind_of(key.field)
+        value = lambda r, f=key.field, k=kind: typed(k, r[3].get(f, MISSING))  # noqa: E731
         filled = [r for r in hits if value(r) is not None]
         empty = [r for r in hits if value(r) is None]
         hits = sorted(filled, key=value, reverse=key.desc) + empty
@@ -171,13 +192,32 @@ def dataset(db, request):
     """Records stored once for all the examples of the test (hypothesis reuses it);
     once searched by scanning, once with the model's text index for q."""
     if True:
+        from gather.records.links import model_links_set
+        from gather.records.models import Field
+        from gather.records.rollups import model_rollups_set
+
         team = make_team("Property")
         model = make_model(team, "Things", "id")
+        parent = make_model(team, "Parents", "id")
         for name, kind in TYPES.items():
-            from gather.records.models import Field
-
             Field.objects.create(model=model, name=name, type=kind, type_locked=True)
-        datas = seeded_records(60)
+            Field.objects.create(model=parent, name=name, type=kind, type_locked=True)
+        parent_datas = seeded_records(PARENTS, seed=7)
+        parent_items = [{**d, "id": f"p{i:03d}"} for i, d in enumerate(parent_datas)]
+        record_upsert_batch(team=team, model=parent, items=parent_items)
+        parents = {item["id"]: item for item in parent_items}
+        model_links_set(
+            team=team, model=model, links={"p_id": {"model": parent.public_id, "name": "parent"}}
+        )
+        model_rollups_set(
+            team=team,
+            model=parent,
+            rollups={
+                "kids": {"model": model.public_id, "link": "parent", "fn": "count"},
+                "total": {"model": model.public_id, "link": "parent", "fn": "sum", "field": "n"},
+            },
+        )
+        datas = seeded_records(60, parents=PARENTS)
         payloads = []
         for i, data in enumerate(datas):
             payload = dict(data)
@@ -202,13 +242,28 @@ def dataset(db, request):
                 with connection.cursor() as cur:  # 60 records: read them through indexes
                     cur.execute("SET LOCAL enable_seqscan = off")
                     cur.execute("SET LOCAL enable_indexscan = off")
+
+        def with_parent(data):
+            found = parents.get(data.get("p_id")) or {}
+            return {**data, **{f"parent.{name}": value for name, value in found.items()}}
+
         rows = [
-            (pk, key, data)
+            (pk, key, data, with_parent(data))
             for pk, key, data in Record.objects.filter(model=model)
             .order_by("id")
             .values_list("id", "key", "data")
         ]
-        return team, model, rows
+        parent_rows = []
+        for pk, key, data in parent.records.order_by("id").values_list("id", "key", "data"):
+            kids = [r[2] for r in rows if r[2].get("p_id") == key]
+            ns = [v for kid in kids if (v := typed("number", kid.get("n", MISSING))) is not None]
+            flat = {
+                **data,
+                "rollups.kids": len(kids),
+                "rollups.total": str(sum(ns)) if ns else None,
+            }
+            parent_rows.append((pk, key, data, flat))
+        return team, model, rows, parent, parent_rows
 
 
 @settings(
@@ -219,7 +274,7 @@ def dataset(db, request):
 @given(
     where=st.lists(conditions(), max_size=3),
     sort=st.lists(
-        st.builds(SortKey, st.sampled_from(list(TYPES)), st.booleans()),
+        st.builds(SortKey, st.sampled_from(PATHS), st.booleans()),
         max_size=2,
         unique_by=lambda k: k.field,
     ),
@@ -227,7 +282,7 @@ def dataset(db, request):
     q=st.one_of(st.none(), st.text(alphabet='abAB%_x 7.-t\\"Ä', min_size=1, max_size=4)),
 )
 def test_query_compiler_matches_reference(dataset, where, sort, limit, q):
-    team, model, rows = dataset
+    team, model, rows = dataset[:3]
     expected = reference(rows, where, sort, q)
     spec = QuerySpec(
         where=Group("and", tuple(where)) if where else None, sort=tuple(sort), limit=limit, q=q
@@ -247,3 +302,43 @@ def test_query_compiler_matches_reference(dataset, where, sort, limit, q):
         )["total"]
     assert got == expected
     assert total == len(expected)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    where=st.lists(conditions(PARENT_PATHS), max_size=3),
+    sort=st.lists(
+        st.builds(SortKey, st.sampled_from(PARENT_PATHS), st.booleans()),
+        max_size=2,
+        unique_by=lambda k: k.field,
+    ),
+    limit=st.integers(1, 10),
+)
+def test_rollup_queries_match_reference(dataset, where, sort, limit):
+    """Filters and sorts over rollups (kept on write) against counts and sums in Python."""
+    team, _, _, parent, rows = dataset
+    expected = reference(rows, where, sort)
+    spec = QuerySpec(
+        where=Group("and", tuple(where)) if where else None, sort=tuple(sort), limit=limit
+    )
+    got, cursor = [], None
+    for _ in range(len(rows) + 2):
+        page = record_query(
+            team=team, model=parent, spec=QuerySpec(**{**spec.__dict__, "cursor": cursor})
+        )
+        for record in page["data"]:
+            flat = next(r[3] for r in rows if r[1] == record["id"])
+            assert record["rollups"]["kids"] == flat["rollups.kids"]
+            total = flat["rollups.total"]
+            assert (record["rollups"]["total"] is None) == (total is None)
+            if total is not None:
+                assert Decimal(str(record["rollups"]["total"])) == Decimal(total)
+        got += [r["id"] for r in page["data"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert got == expected

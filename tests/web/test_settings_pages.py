@@ -74,6 +74,36 @@ def test_model_delete_needs_the_typed_name(member, team):
     assert not DataModel.objects.filter(pk=model.pk).exists()
 
 
+def test_standard_model_page_shows_type_and_refuses_delete(member, team):
+    account = DataModel.objects.get(team=team, type="account")
+    page = member.get(f"/settings/team/models/{account.public_id}").content.decode()
+    assert "<dd>Account</dd>" in page and "Delete this model" not in page
+    resp = member.post(f"/settings/team/models/{account.public_id}/delete", {"confirm": "Account"})
+    assert resp.status_code == 200
+    assert "can be renamed, not deleted" in resp.content.decode()
+    assert DataModel.objects.filter(pk=account.pk).exists()
+
+
+def test_model_page_sets_and_removes_links_and_rollups(member, team):
+    orders = make_model(team)
+    url = f"/settings/team/models/{orders.public_id}"
+    account = DataModel.objects.get(team=team, type="account")
+    resp = member.post(url, {"link": "1", "field": "account_id", "target": account.public_id})
+    assert resp.status_code == 302
+    page = member.get(url).content.decode()
+    assert "<code>account</code>" in page and ">Account</a>" in page
+    acct_url = f"/settings/team/models/{account.public_id}"
+    body = {"rollup": "1", "name": "n", "source": f"{orders.public_id}:account", "fn": "count"}
+    assert member.post(acct_url, body).status_code == 302
+    assert "<code>n</code>" in member.get(acct_url).content.decode()
+    bad = {**body, "name": "total", "fn": "sum", "field": ""}
+    page = member.post(acct_url, bad, follow=True).content.decode()
+    assert "the Orders field to sum" in page
+    assert member.post(acct_url, {"unrollup": "1", "name": "n"}).status_code == 302
+    assert member.post(url, {"unlink": "1", "field": "account_id"}).status_code == 302
+    assert 'table class="links"' not in member.get(url).content.decode()
+
+
 def test_other_teams_model_is_404(member, other_team):
     model = make_model(other_team, "Secret")
     assert member.get(f"/settings/team/models/{model.public_id}").status_code == 404
@@ -167,12 +197,12 @@ def test_top_bar_switches_team_from_any_page_and_stays_in_the_section(member, te
     assert f'<option value="{team.pk}" selected>' in switcher
     assert f'<option value="{second.pk}" >Second</option>' in switcher
     assert 'name="next" value="/views"' in switcher
-    assert "Big orders" in page
+    assert 'class="strong">Big orders<' in page
 
     resp = member.post("/settings/team/switch", {"team": second.pk, "next": "/views"})
     assert resp.status_code == 302 and resp["Location"] == "/views"
     page = member.get("/views").content.decode()
-    assert "Big orders" not in page  # the second team's views
+    assert 'class="strong">Big orders<' not in page  # the second team's views
     assert f'<option value="{second.pk}" selected>' in page
 
     # Anything else as "next" lands on the models page, never elsewhere.

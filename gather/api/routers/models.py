@@ -3,7 +3,7 @@
 from ninja import Router, Status
 
 from gather.api.schemas import ERRORS, ErrorOut, ModelIn, ModelList, ModelOut, ModelPatch
-from gather.records import selectors, services
+from gather.records import links, rollups, selectors, services
 
 router = Router(tags=["Models"])
 
@@ -20,6 +20,8 @@ def model_out(model, record_count: int | None = None) -> dict:
         "type": model.type,
         "id_field": model.id_field,
         "fields": [{"name": f.name, "type": f.type} for f in selectors.model_fields(model=model)],
+        "links": links.model_links(model=model),
+        "rollups": rollups.model_rollups(model=model),
         "record_count": record_count,
     }
 
@@ -64,9 +66,14 @@ def get_model(request, model: str):
 
 @router.patch("/{model}", response={200: ModelOut, **ERRORS, 409: ErrorOut, 422: ErrorOut})
 def update_model(request, model: str, payload: ModelPatch):
-    """Rename a model, change its ID field (only while empty) or set field types."""
+    """Rename a model, change its ID field (only while empty), set field types, or link
+    fields to other models (`links`), or add rollups over linking records (`rollups`)."""
     team = request.auth.team
     obj = selectors.model_get(team=team, ref=model)
+    if payload.links is not None:
+        links.model_links_set(team=team, model=obj, links=payload.links)
+    if payload.rollups is not None:
+        rollups.model_rollups_set(team=team, model=obj, rollups=payload.rollups)
     obj = services.model_update(team=team, model=obj, name=payload.name, id_field=payload.id_field)
     for name, type_ in (payload.fields or {}).items():
         services.field_set_type(team=team, model=obj, name=name, type=type_)

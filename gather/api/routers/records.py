@@ -4,11 +4,11 @@ import orjson
 from django.http import HttpResponse
 from ninja import Path, Router, Status
 
-from gather.api.schemas import ERRORS, BatchOut, ErrorOut, RecordOut, RecordPage
+from gather.api.schemas import ERRORS, BatchOut, ErrorOut, RecordOut, RecordPage, RelatedList
 from gather.core.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from gather.query import engine
 from gather.query.spec import OPS, spec_from_json, spec_from_params
-from gather.records import selectors, services
+from gather.records import links, selectors, services
 from gather.records.payload import parse_form_body, parse_json, parse_json_items
 
 router = Router(tags=["Records"])
@@ -116,16 +116,11 @@ FILTER_PARAMETER = {
     "schema": {
         "type": "object",
         "additionalProperties": {
-            "anyOf": [
-                {"type": "string", "description": "The value an `eq` condition compares."},
-                {
-                    "type": "object",
-                    "description": "Operator -> value.",
-                    "properties": {op: {"type": "string"} for op in OPS},
-                    "additionalProperties": False,
-                    "minProperties": 1,
-                },
-            ]
+            "description": "The value an `eq` condition compares, or operator -> value.",
+            "type": ["string", "object"],
+            "properties": {op: {"type": "string"} for op in OPS},
+            "additionalProperties": False,
+            "minProperties": 1,
         },
     },
     "example": {"amount": {"gte": "250"}, "status": "paid"},
@@ -349,6 +344,20 @@ def query_records(request, model: str):
 # before routing. The document still shows a plain `{record_id}` parameter.
 RECORD_PATH = "/{model}/records/{path:record_id}"
 RECORD_ID = Path(..., description="The record's ID, percent-encoded: `a/b` as `a%2Fb`.")
+
+
+@router.get(RECORD_PATH + "/related", response={200: RelatedList, **ERRORS})
+def related_records(request, model: str, record_id: str = RECORD_ID):
+    """Records linking to this one: one entry per link from any model of the team to
+    this model, with how many records link here and the newest 10 of them.
+
+    An entry's records are what its model's list query
+    `filter[<entry.field>]=<record_id>` returns, newest first. (Registered before the
+    record's own URL, whose ID may hold a `/`.)
+    """
+    team = request.auth.team
+    obj = selectors.model_get(team=team, ref=model)
+    return json_response({"data": links.record_related(team=team, model=obj, key=record_id)})
 
 
 @router.get(RECORD_PATH, response={200: RecordOut, **ERRORS})

@@ -34,8 +34,42 @@ ON CONFLICT (model_id, name) DO NOTHING
 """
 
 
+# Rollup values: each write merges the names it recomputed into the record's object.
+MERGE_ROLLUPS = """
+INSERT INTO gather_rollup_value (model_id, key, data)
+SELECT %s, e->>0, e->1 FROM jsonb_array_elements(%s::jsonb) AS e
+ON CONFLICT (model_id, key) DO UPDATE SET data = gather_rollup_value.data || EXCLUDED.data
+"""
+# Namespace of the transaction-scoped advisory locks that serialise a rollup source's
+# writes (the second key is the model's primary key).
+ROLLUP_LOCK = 0x67617468
+
+
 class PostgresDialect:
     vendor = "postgresql"
+
+    def lock_model_writes(self, *, model_id: int) -> None:
+        """Until the transaction ends, other writers of the model wait here: each then
+        reads the rows as the one before left them (needed to keep rollups exact)."""
+        with hot_cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ROLLUP_LOCK, model_id])
+
+    def datas(self, *, table: str, model_id: int, keys: list[str]) -> dict[str, dict]:
+        """key -> data of the rows of ``table`` (gather_record, gather_rollup_value) with
+        these keys: one statement, the keys as one array parameter."""
+        if not keys:
+            return {}
+        with hot_cursor() as cur:
+            cur.execute(
+                f"SELECT key, data::text FROM {table} WHERE model_id = %s AND key = ANY(%s)",
+                [model_id, keys],
+            )
+            return {key: orjson.loads(text) for key, text in cur.fetchall()}
+
+    def merge_rollup_values(self, *, model_id: int, rows: list[tuple[str, dict]]) -> None:
+        if rows:
+            with hot_cursor() as cur:
+                cur.execute(MERGE_ROLLUPS, [model_id, orjson.dumps(rows).decode()])
 
     def upsert_one(self, *, model_id: int, key: str, data: dict) -> UpsertedRow:
         with hot_cursor() as cur:

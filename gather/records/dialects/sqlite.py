@@ -69,8 +69,38 @@ def _parse(text) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+MERGE_ROLLUPS = """
+INSERT INTO gather_rollup_value (model_id, key, data)
+SELECT %s, json_extract(e.value, '$[0]'), json(json_extract(e.value, '$[1]'))
+FROM json_each(%s) AS e WHERE true
+ON CONFLICT (model_id, key) DO UPDATE SET data = json_patch(gather_rollup_value.data, excluded.data)
+"""
+
+
 class SqliteDialect:
     vendor = "sqlite"
+
+    def lock_model_writes(self, *, model_id: int) -> None:
+        """Nothing to do: write transactions begin IMMEDIATE, one writer at a time."""
+
+    def datas(self, *, table: str, model_id: int, keys: list[str]) -> dict[str, dict]:
+        """key -> data of the rows of ``table`` (gather_record, gather_rollup_value) with
+        these keys: one statement, the keys as one JSON parameter."""
+        if not keys:
+            return {}
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT key, data FROM {table} WHERE model_id = %s"
+                " AND key IN (SELECT value FROM json_each(%s))",
+                [model_id, orjson.dumps(keys).decode()],
+            )
+            return {key: orjson.loads(text) for key, text in cur.fetchall()}
+
+    def merge_rollup_values(self, *, model_id: int, rows: list[tuple[str, dict]]) -> None:
+        # json_patch drops the names set to null: they read as null (absent) anyway.
+        if rows:
+            with connection.cursor() as cur:
+                cur.execute(MERGE_ROLLUPS, [model_id, orjson.dumps(rows).decode()])
 
     def upsert_one(self, *, model_id: int, key: str, data: dict) -> UpsertedRow:
         moment = datetime.now(UTC)

@@ -1,18 +1,12 @@
 // Settings → Integrations: task progress updates in place while a backfill runs (no page
-// reload, so whatever is being typed in a form stays), and confirmations for destructive
-// forms. Without this file the pages still work: they reload themselves (<noscript>).
+// reload, so whatever is being typed in a form stays). Without this file the pages still
+// work: they reload themselves (<noscript>). Confirmations (data-confirm) are gather.js's.
 (() => {
   "use strict";
 
   const BUSY = ["pending", "backfilling"];
   const STOPPED = ["paused", "error"];
   const EVERY_MS = 2000;
-
-  // Forms that destroy something ask first (data-confirm holds the question).
-  document.addEventListener("submit", (event) => {
-    const form = event.target.closest("form[data-confirm]");
-    if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
-  });
 
   const box = document.querySelector("[data-task-status]");
   if (!box) return;
