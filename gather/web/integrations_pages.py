@@ -142,6 +142,9 @@ def integration_tasks(request, integration):
 def _account_model(models) -> str:
     """The team's Account model (what Sync Stripe Customers proposes), or ''."""
     for m in models:
+        if m.type == "account":  # the standard Account model every team has
+            return m.public_id
+    for m in models:
         if m.slug in ("accounts", "account") or m.name.strip().lower() in ("accounts", "account"):
             return m.public_id
     return ""

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import stripe
 
+from gather.records.models import DataModel
 from tests.emulators.fixtures import _emulator_server, stripe_emulator  # noqa: F401
 from tests.factories import make_model, make_user
 from tests.integrations.conftest import immediate_tasks, stripe_env  # noqa: F401
@@ -73,7 +74,7 @@ def test_customers_task_view_and_record_card_in_the_browser(
 ):
     ids = seed(stripe_env)
     make_model(team, "Orders", "id")
-    accounts = make_model(team, "Accounts", "id")
+    accounts = DataModel.objects.get(team=team, type="account")  # the standard Account model
     url = f"/api/models/{accounts.public_id}/records"
     for key, cus in (("A1", ids["a"]), ("A2", ids["b"]), ("A3", ids["t"])):
         api.post(url, data=f"id={key}&stripe_customer_id={cus}")
@@ -100,7 +101,7 @@ def test_customers_task_view_and_record_card_in_the_browser(
     page.click("button:has-text('Add task')")
     page.wait_for_selector(".status-live")
     text = page.inner_text("article.task")
-    assert "Sync Stripe Customers → Accounts" in text
+    assert f"Sync Stripe Customers → {accounts.name}" in text
     assert "10 objects synced" in text  # 3 customers, 3 subscriptions, 4 invoices
 
     # A view of accounts sorted by MRR; amounts in the customer's currency.
