@@ -295,3 +295,15 @@ def test_customers_money_filter_as_shown_in_each_customers_currency(
     assert view.status_code == 201, view.content
     got = api.get(f"/api/views/{view.json()['id']}/records").json()["data"]
     assert [r["id"] for r in got] == ["2"]
+
+
+def test_customers_task_stops_with_words_when_the_key_cannot_read_products(
+    api, accounts, stripe_env
+):
+    allowed = ("/v1/charges", "/v1/events", "/v1/webhook_endpoints", "/v1/customers")
+    stripe_env.restrict_key("rk_test_nobilling", allowed)
+    integ = connect(api, key="rk_test_nobilling")
+    task = add_customers_task(api, integ["id"], accounts.public_id)
+    got = get_task(api, integ["id"], task["id"])
+    assert got["status"] == "error", got
+    assert "Customers, Subscriptions, Invoices and Products" in got["error"]
