@@ -142,6 +142,13 @@ def spec_from_params(params) -> QuerySpec:
             kwargs["cursor"] = no_nul(values[-1], "cursor", "invalid_cursor") or None
         elif key == "count":
             kwargs["count"] = _bool(values[-1], "count")
+        else:
+            # A typo (`filters[…]`, `order=`) would otherwise be ignored without a word.
+            raise InvalidInput(
+                f"Unknown query parameter {key!r}: lists take filter[<path>][<op>], sort, q,"
+                " limit, cursor and count.",
+                field=key,
+            )
     if len(conditions) > MAX_CONDITIONS:
         raise InvalidInput(f"At most {MAX_CONDITIONS} filter conditions.", field="filter")
     if conditions:

@@ -15,11 +15,13 @@ breaks the document rejected with a 4xx.
 
 import base64
 import json
+from urllib.parse import urlencode
 
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.test import Client
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -275,7 +277,23 @@ def world(db):
 def test_openapi_document_and_server_agree(case, world):
     world.ensure()
     world.aim(case)
-    case.call_and_validate(headers={"Authorization": f"Token {world.key}"}, checks=CHECKS)
+    headers = {"Authorization": f"Token {world.key}"}
+    try:
+        case.call_and_validate(headers=headers, checks=CHECKS)
+    except UnicodeEncodeError:
+        # schemathesis re-validates a body changed by the hooks above with a validator
+        # that cannot read a lone surrogate, the very value spliced in: send that body as
+        # the wire carries it (escaped JSON) and require the 4xx that item 17 asks for.
+        query = urlencode(case.query or {}, doseq=True)
+        path = case.formatted_path + (f"?{query}" if query else "")
+        resp = Client().generic(
+            case.method,
+            path,
+            json.dumps(case.body),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=headers["Authorization"],
+        )
+        assert 400 <= resp.status_code < 500, (case.method, path, resp.status_code)
 
 
 def test_openapi_documents_every_records_endpoint_with_examples_and_errors(db):

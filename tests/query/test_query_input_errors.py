@@ -242,3 +242,11 @@ def test_large_numbers_in_range_still_compare(api, loaded):
     assert ids({"filter[amount][gt]": "-1e131071"}) == ["1", "2", "3"]
     assert ids({"filter[amount][gt]": "1e-16383"}) == ["1", "2", "3"]
     assert ids({"filter[amount][gte]": "75.5"}) == ["2", "3"]
+
+
+@pytest.mark.parametrize("query", ["=true", "order=-amount", "filters%5Bamount%5D=9", "Q=ada"])
+def test_unknown_query_parameters_are_400_naming_them(api, loaded, query):
+    # A typo used to be ignored: the list answered as if the parameter were not there.
+    resp = api.get(f"{loaded}?{query}")
+    assert_400(resp, query.split("=")[0].replace("%5B", "[").replace("%5D", "]"))
+    assert "parameter" in resp.json()["error"]["message"]
