@@ -35,6 +35,14 @@ def parse_limit(limit, *, default: int = DEFAULT_LIMIT) -> int:
     return limit
 
 
+def check_query_keys(params, allowed: set[str]) -> None:
+    """Unknown query parameters are refused (as every API list does), not ignored."""
+    unknown = set(params) - allowed
+    if unknown:
+        names = ", ".join(sorted(name[:80] for name in unknown))
+        raise InvalidInput(f"Unknown query keys: {names}.", field=min(unknown)[:80])
+
+
 def change_out(change: Change) -> dict:
     return {
         "id": change_id(change.seq),

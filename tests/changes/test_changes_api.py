@@ -74,3 +74,10 @@ def test_feed_and_history_refuse_bad_parameters(api, orders):
     assert resp.status_code == 400 and resp.json()["error"]["field"] == "cursor"
     assert api.get("/api/changes", {"limit": "1000"}).status_code == 200
     assert api.get("/api/changes", {"model": "nope"}).status_code == 404
+
+
+def test_unknown_query_keys_are_refused(api, orders):
+    resp = api.get("/api/changes", {"afterr": "chg_0000000000000001"})
+    assert resp.status_code == 400 and resp.json()["error"]["field"] == "afterr"
+    resp = api.get(f"{url(orders)}/1/history", {"page": "2"})
+    assert resp.status_code == 400 and resp.json()["error"]["field"] == "page"

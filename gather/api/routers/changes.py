@@ -19,6 +19,7 @@ def change_feed(
 ):
     """The team's committed changes after `after`, oldest first. Store `next_after` and
     ask again with it: every committed change comes exactly once, in commit order."""
+    changes.check_query_keys(request.GET, {"after", "model", "limit"})
     team = request.auth.team
     model_ref = None
     if model is not None:

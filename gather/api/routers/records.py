@@ -365,6 +365,7 @@ def record_history(
 ):
     """The record's changes, newest first; still readable after the record is deleted.
     (Registered before the record's own URL, whose ID may hold a `/`.)"""
+    change_selectors.check_query_keys(request.GET, {"limit", "cursor"})
     team = request.auth.team
     obj = selectors.model_get(team=team, ref=model)
     return change_selectors.record_history(
