@@ -5,12 +5,26 @@ an ISO 8601 date/time is catalogued as that type; the query compiler then compar
 sorts the field as that type. The stored value is never rewritten.
 """
 
+import math
 import re
 from functools import lru_cache
 
 from .models import FieldType
 
 NUMBER_RE = re.compile(r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$")
+# What text counts as a stored number: JSON number syntax within bounds that PostgreSQL's
+# numeric always accepts (gather_num, migration records/0008), and finite as a double
+# (SQLite and rollups read it as one). '1e999999999' sent form-encoded stays text.
+STORED_NUMBER_RE = re.compile(
+    r"^-?(?:0|[1-9][0-9]{0,308})(?:\.[0-9]{1,1000})?(?:[eE][+-]?[0-9]{1,3})?$"
+)
+
+
+def is_number_text(text: str) -> bool:
+    """True when a text value is read as a number by filters, sorts and rollups."""
+    return bool(STORED_NUMBER_RE.match(text)) and math.isfinite(float(text))
+
+
 DATETIME_RE = re.compile(
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
     r"(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?$"
@@ -30,7 +44,7 @@ def value_type(value) -> str | None:
     if isinstance(value, dict | list):
         return FieldType.OBJECT
     text = str(value)
-    if NUMBER_RE.match(text):
+    if is_number_text(text):
         return FieldType.NUMBER
     if text.lower() in BOOLEAN_TEXT:
         return FieldType.BOOLEAN

@@ -19,7 +19,7 @@ from gather.core.errors import ValidationFailed
 from gather.query.joins import JoinSpec, _as_key
 
 from .dialects import current as dialect
-from .fields import NUMBER_RE, field_name_problem
+from .fields import field_name_problem, is_number_text
 from .models import DataModel, Link, Record, Rollup, RollupValue
 
 NAME = "rollups"  # the join's name: record JSON key and query prefix
@@ -111,7 +111,7 @@ def as_number(value) -> Decimal | int | None:
         return value  # PostgreSQL's numeric sum
     if isinstance(value, int | float):
         return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    if isinstance(value, str) and NUMBER_RE.match(value):
+    if isinstance(value, str) and is_number_text(value):
         return Decimal(value)
     return None
 

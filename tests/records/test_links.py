@@ -306,3 +306,11 @@ def test_related_for_an_id_with_a_slash(api, linked):
     got = {e["model"]: e["total"] for e in resp.json()["data"]}
     assert got[linked.public_id] == 1
     assert api.get("/api/models/account/records/eu%2Facme").json()["id"] == "eu/acme"
+
+
+def test_an_id_ending_in_related_is_read_through_the_list(api, orders):
+    post(api, orders.slug, id="x/related", amount=1)
+    resp = api.get(f"/api/models/{orders.slug}/records/x%2Frelated")
+    assert resp.status_code == 404  # the related list of "x", which does not exist
+    page = api.get(f"/api/models/{orders.slug}/records", {"filter[id]": "x/related"}).json()
+    assert [r["id"] for r in page["data"]] == ["x/related"]

@@ -11,7 +11,7 @@ import orjson
 from django.db import connection, transaction
 from django.utils.dateparse import parse_datetime
 
-from ..fields import DATETIME_RE, NUMBER_RE
+from ..fields import DATETIME_RE, is_number_text
 from .base import UpsertedRow
 
 UPSERT_ONE = """
@@ -158,7 +158,7 @@ class SqliteDialect:
 def _num(json_type, value):
     if json_type in ("integer", "real"):
         return float(value)
-    if json_type == "text" and NUMBER_RE.match(value):
+    if json_type == "text" and is_number_text(value):
         return float(value)
     return None
 
