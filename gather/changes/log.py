@@ -23,10 +23,18 @@ RETURNING last_seq
 """
 
 # The changes go in as one JSON array of [type, key, changed].
-INSERT_POSTGRES = """
+# PostgreSQL: the counter and the changes in one statement (one round trip).
+APPEND_POSTGRES = f"""
+WITH counter AS (
+  INSERT INTO gather_change_team (team_id, last_seq, retention_days)
+  VALUES (%(team)s, %(n)s, {RETENTION_DAYS_DEFAULT})
+  ON CONFLICT (team_id) DO UPDATE SET last_seq = gather_change_team.last_seq + excluded.last_seq
+  RETURNING last_seq
+)
 INSERT INTO gather_change (team_id, seq, type, model_ref, key, changed, source_kind, source_id, at)
-SELECT %s, %s + t.n, t.e->>0, %s, t.e->>1, t.e->2, %s, %s, clock_timestamp()
-  FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS t(e, n)
+SELECT %(team)s, counter.last_seq - %(n)s + t.n, t.e->>0, %(model)s, t.e->>1, t.e->2,
+       %(kind)s, %(source)s, clock_timestamp()
+  FROM counter, jsonb_array_elements(%(body)s::jsonb) WITH ORDINALITY AS t(e, n)
 """
 INSERT_SQLITE = """
 INSERT INTO gather_change (team_id, seq, type, model_ref, key, changed, source_kind, source_id, at)
@@ -73,13 +81,16 @@ def append(*, team_id: int, model_ref: str, changes: list[tuple[str, str | None,
     kind, source_id = source.current()
     body = orjson.dumps(changes).decode()
     with hot_cursor() as cur:
+        if connection.vendor == "postgresql":
+            params = {"team": team_id, "n": len(changes), "model": model_ref}
+            cur.execute(
+                APPEND_POSTGRES, {**params, "kind": kind, "source": source_id, "body": body}
+            )
+            return
         cur.execute(COUNTER, [team_id, len(changes)])
         first = cur.fetchone()[0] - len(changes)
-        if connection.vendor == "postgresql":
-            cur.execute(INSERT_POSTGRES, [team_id, first, model_ref, kind, source_id, body])
-        else:
-            now = connection.ops.adapt_datetimefield_value(datetime.now(UTC))
-            cur.execute(INSERT_SQLITE, [team_id, first, model_ref, kind, source_id, now, body])
+        now = connection.ops.adapt_datetimefield_value(datetime.now(UTC))
+        cur.execute(INSERT_SQLITE, [team_id, first, model_ref, kind, source_id, now, body])
 
 
 __all__ = ["Change", "append", "delete_changed", "merge_changed", "same"]
