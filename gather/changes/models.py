@@ -38,6 +38,8 @@ class Change(models.Model):
     DELETED = "record.deleted"
     MODEL_DELETED = "model.deleted"
 
+    # The team's number is the key: no surrogate key and its index to maintain per change.
+    pk = models.CompositePrimaryKey("team", "seq")
     team = models.ForeignKey(Team, on_delete=models.CASCADE, db_index=False)
     seq = models.BigIntegerField()
     type = models.CharField(max_length=16)
@@ -50,9 +52,6 @@ class Change(models.Model):
 
     class Meta:
         db_table = "gather_change"
-        constraints = [
-            models.UniqueConstraint(fields=["team", "seq"], name="change_team_seq_uniq"),
-        ]
         indexes = [
             # a record's history, newest first
             models.Index(fields=["model_ref", "key", "seq"], name="change_record_seq"),
