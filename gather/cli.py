@@ -108,11 +108,11 @@ def cmd_serve(args) -> int:
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
-    from granian import Granian
     from granian.constants import Interfaces
     from granian.log import LogLevels
 
     from gather.core.process_signals import stop_signals_wake_main_thread
+    from gather.core.web_server import GatherServer
 
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
@@ -149,7 +149,7 @@ def cmd_serve(args) -> int:
 
     # The main process waits for signals the way its web processes do: same remedy.
     stop_signals_wake_main_thread()
-    server = Granian(
+    server = GatherServer(
         "gather.web_process:application",
         address=args.host,
         port=args.port,

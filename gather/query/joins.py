@@ -33,6 +33,9 @@ class JoinSpec:
     # Values of fields when nothing is joined (rollups: a count of nothing is 0). With
     # defaults, the joined object always shows exactly these fields.
     defaults: dict = field(default_factory=dict)
+    # What only the single record shows besides the joined object (e.g. a customer's
+    # subscriptions and invoices): key -> extra keys. Lists never call it.
+    detail: Callable[[str], dict] | None = field(default=None, compare=False)
 
     def shape(self, value):
         """The joined object as record JSON shows it."""
@@ -106,3 +109,14 @@ def joined_values(specs: list[JoinSpec], datas: list[dict]) -> list[dict[str, di
             key = _as_key(d.get(spec.record_field))
             result[i][spec.name] = spec.shape(found.get(key) if key is not None else None)
     return result
+
+
+def with_details(specs: list[JoinSpec], joined: dict[str, dict | None]) -> dict:
+    """One record's joined objects with each spec's ``detail`` merged in (single record)."""
+    for spec in specs:
+        obj = joined.get(spec.name)
+        if spec.detail is not None and isinstance(obj, dict) and not obj.get("deleted"):
+            key = _as_key(obj.get("id"))
+            if key is not None:
+                joined[spec.name] = {**obj, **spec.detail(key)}
+    return joined

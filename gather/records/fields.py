@@ -15,14 +15,17 @@ NUMBER_RE = re.compile(r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$"
 # What text counts as a stored number: JSON number syntax within bounds that PostgreSQL's
 # numeric always accepts (gather_num, migration records/0008), and finite as a double
 # (SQLite and rollups read it as one). '1e999999999' sent form-encoded stays text.
-STORED_NUMBER_RE = re.compile(
-    r"^-?(?:0|[1-9][0-9]{0,308})(?:\.[0-9]{1,1000})?(?:[eE][+-]?[0-9]{1,3})?$"
-)
+STORED_NUMBER_RE = re.compile(r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]{1,3})?$")
+STORED_NUMBER_MAX_LENGTH = 1400
 
 
 def is_number_text(text: str) -> bool:
     """True when a text value is read as a number by filters, sorts and rollups."""
-    return bool(STORED_NUMBER_RE.match(text)) and math.isfinite(float(text))
+    return (
+        len(text) <= STORED_NUMBER_MAX_LENGTH
+        and bool(STORED_NUMBER_RE.match(text))
+        and math.isfinite(float(text))
+    )
 
 
 DATETIME_RE = re.compile(

@@ -10,7 +10,7 @@ from gather.core.db import hot_cursor
 from gather.core.errors import InvalidInput, NotFound
 from gather.core.models import from_row
 from gather.core.timestamps import rfc3339
-from gather.query.joins import joined_values, joins_for_model
+from gather.query.joins import joined_values, joins_for_model, with_details
 
 from .models import DataModel, Field, Record
 
@@ -80,7 +80,7 @@ def record_get(*, team: Team, model: DataModel, key: str) -> dict:
     if rec is None:
         raise NotFound(f"No record {key!r} in model {model.name!r}.", code="record_not_found")
     specs = joins_for_model(model)
-    joined = joined_values(specs, [rec.data])[0] if specs else {}
+    joined = with_details(specs, joined_values(specs, [rec.data])[0]) if specs else {}
     return record_out(rec.key, rec.data, rec.created_at, rec.updated_at, joined)
 
 

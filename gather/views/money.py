@@ -15,6 +15,9 @@ from gather.integrations.stripe.formatting import THREE_DECIMAL, ZERO_DECIMAL
 JOIN = "stripe_charge"
 MONEY_PREFIX = "amount"
 CURRENCY = f"{JOIN}.currency"
+# The Stripe customer's amounts, in the customer's currency (Sync Stripe Customers).
+CUSTOMER_JOIN = "stripe_customer"
+CUSTOMER_MONEY = ("mrr", "amount_due", "balance")
 UNITS = ("major", "minor")
 SCALED_OPS = ("eq", "ne", "gt", "gte", "lt", "lte", "between", "in")
 _ZERO = sorted(ZERO_DECIMAL)
@@ -22,9 +25,19 @@ _THREE = sorted(THREE_DECIMAL)
 
 
 def is_money_path(path: str) -> bool:
-    """``stripe_charge.amount``, ``stripe_charge.amount_captured``, ``…amount_refunded``."""
+    """``stripe_charge.amount``, ``stripe_charge.amount_captured``, ``…amount_refunded``;
+    ``stripe_customer.mrr``, ``…amount_due``, ``…balance``."""
     head, _, rest = path.partition(".")
+    if head == CUSTOMER_JOIN:
+        return rest in CUSTOMER_MONEY
     return head == JOIN and rest.startswith(MONEY_PREFIX) and "." not in rest
+
+
+def _currency_of(path: str) -> str:
+    """The currency field beside a money field: ``stripe_charge.currency`` for a charge's
+    amounts, ``stripe_customer.currency`` for a customer's."""
+    head = path.partition(".")[0]
+    return f"{head}.currency" if head == CUSTOMER_JOIN else CURRENCY
 
 
 def _scaled(value, factor: int, where: str) -> str:
@@ -55,13 +68,14 @@ def money_condition(cond: dict, where: str) -> dict:
     if op not in SCALED_OPS:  # "empty" and the like do not depend on the unit
         return {k: v for k, v in cond.items() if k != "unit"}
     cond = {**cond, "op": op}
+    currency = _currency_of(str(cond.get("field") or ""))
     return {
         "or": [
-            {"and": [{"field": CURRENCY, "op": "in", "value": _ZERO}, _scale(cond, 1, where)]},
-            {"and": [{"field": CURRENCY, "op": "in", "value": _THREE}, _scale(cond, 1000, where)]},
+            {"and": [{"field": currency, "op": "in", "value": _ZERO}, _scale(cond, 1, where)]},
+            {"and": [{"field": currency, "op": "in", "value": _THREE}, _scale(cond, 1000, where)]},
             {
                 "and": [
-                    {"field": CURRENCY, "op": "nin", "value": _ZERO + _THREE},
+                    {"field": currency, "op": "nin", "value": _ZERO + _THREE},
                     _scale(cond, 100, where),
                 ]
             },

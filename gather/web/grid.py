@@ -9,7 +9,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from gather.views.cells import cell_text, cell_value
-from gather.views.money import is_money_path
+from gather.views.money import CUSTOMER_MONEY, is_money_path
 
 # Stripe amounts are in the currency's smallest unit; these have no minor unit.
 ZERO_DECIMAL = {
@@ -86,9 +86,12 @@ def column_title(path: str, joins: dict[str, str]) -> str:
 
 
 # Status words by how they went, for the badge colour; any other status is neutral.
-STATUS_GOOD = {"succeeded", "paid", "active", "live", "complete", "completed", "won"}
-STATUS_BAD = {"failed", "canceled", "cancelled", "error", "lost", "expired", "disputed"}
-STATUS_WAIT = {"pending", "processing", "backfilling", "paused", "open", "draft"}
+STATUS_GOOD = {"succeeded", "paid", "active", "live", "complete", "completed", "won", "trialing"}
+STATUS_BAD = {
+    "failed", "canceled", "cancelled", "error", "lost", "expired", "disputed",
+    "past_due", "unpaid", "incomplete_expired", "uncollectible",
+}  # fmt: skip
+STATUS_WAIT = {"pending", "processing", "backfilling", "paused", "open", "draft", "incomplete"}
 _BOOL_TEXT = {"true": True, "false": False}
 
 
@@ -108,7 +111,7 @@ def _status_css(text: str) -> str:
 
 
 def is_status_path(path: str) -> bool:
-    return path.rpartition(".")[2] == "status"
+    return path.rpartition(".")[2] == "status" or path == "stripe_customer.subscription_status"
 
 
 def cell(record: dict, path: str, type_: str, q: str) -> dict:
@@ -155,3 +158,83 @@ def render_tree(value: Any, q: str = "") -> SafeString:
 
 def pretty_json(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+
+
+STRIPE_DASHBOARD = "https://dashboard.stripe.com"
+
+
+def stripe_customer_card(customer: dict, q: str = "") -> dict:
+    """The record page's Stripe customer card: the summary first, then subscriptions and
+    invoices as small tables, each object linked to Stripe's dashboard."""
+    currency = customer.get("currency")
+    card = {
+        "name": "stripe_customer",
+        "label": "Stripe customer",
+        "customer": customer,
+        "deleted": bool(customer.get("deleted")),
+        "link": f"{STRIPE_DASHBOARD}/customers/{customer.get('id')}",
+        "items": [],
+    }
+    if card["deleted"]:
+        return card
+    order = [
+        "mrr", "subscription_status", "plan", "active_subscriptions", "current_period_end",
+        "cancel_at_period_end", "open_invoices", "amount_due", "last_invoice_paid_at",
+        "email", "name", "description", "phone", "currency", "balance", "delinquent",
+        "created", "metadata", "id",
+    ]  # fmt: skip
+    for key in order:
+        value = customer.get(key)
+        shown = money(value, currency) if key in CUSTOMER_MONEY and value is not None else None
+        if shown is None and key.endswith(("_end", "_at", "created")) and value:
+            shown = datetime_text(value)
+        card["items"].append((key, shown, render_tree(value, q)))
+    subs = []
+    for sub in customer.get("subscriptions") or []:
+        items = sub.get("items") or []
+        subs.append(
+            {
+                "id": sub.get("id"),
+                "status": sub.get("status"),
+                "link": f"{STRIPE_DASHBOARD}/subscriptions/{sub.get('id')}",
+                "items": [
+                    {
+                        "what": i.get("product_name")
+                        or i.get("nickname")
+                        or i.get("product")
+                        or i.get("price")
+                        or "",
+                        "amount": money(i.get("amount"), i.get("currency")) or "",
+                        "interval": (
+                            f"{i.get('interval_count')} {i.get('interval')}s"
+                            if (i.get("interval_count") or 1) > 1
+                            else i.get("interval") or ""
+                        ),
+                        "quantity": i.get("quantity"),
+                    }
+                    for i in items
+                ],
+                "period_end": datetime_text(sub.get("current_period_end")) or "",
+                "cancel_at_period_end": sub.get("cancel_at_period_end"),
+                "created": datetime_text(sub.get("created")) or "",
+            }
+        )
+    invoices = []
+    for inv in customer.get("invoices") or []:
+        cur = inv.get("currency") or currency
+        invoices.append(
+            {
+                "id": inv.get("id"),
+                "number": inv.get("number") or inv.get("id"),
+                "status": inv.get("status"),
+                "link": f"{STRIPE_DASHBOARD}/invoices/{inv.get('id')}",
+                "hosted": inv.get("hosted_invoice_url"),
+                "amount_due": money(inv.get("amount_due"), cur) or "",
+                "amount_paid": money(inv.get("amount_paid"), cur) or "",
+                "amount_remaining": money(inv.get("amount_remaining"), cur) or "",
+                "due_date": datetime_text(inv.get("due_date")) or "",
+                "created": datetime_text(inv.get("created")) or "",
+            }
+        )
+    card["subscriptions"], card["invoices"] = subs, invoices
+    return card

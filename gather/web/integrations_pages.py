@@ -102,13 +102,18 @@ def integration_tasks(request, integration):
     error = None
     form = {}
     if request.method == "POST":
-        form = {k: request.POST.get(k, "") for k in ("type", "model", "charge_id_field")}
+        fields = ("type", "model", "charge_id_field", "customer_id_field")
+        form = {k: request.POST.get(k, "") for k in fields}
+        # Each task type takes the model and its own ID field (the form shows both).
+        id_field = (
+            "customer_id_field" if form["type"] == "sync_stripe_customers" else ("charge_id_field")
+        )
         try:
             services.task_create(
                 team=team,
                 integration=obj,
                 type=form["type"],
-                options={"model": form["model"], "charge_id_field": form["charge_id_field"]},
+                options={"model": form["model"], id_field: form[id_field]},
             )
         except GatherError as exc:
             error = exc.message
@@ -117,19 +122,32 @@ def integration_tasks(request, integration):
             return redirect(f"{INDEX}/{obj.public_id}/tasks")
     out = selectors.integration_out(obj)
     catalogue = next(c for c in selectors.connector_catalogue() if c["type"] == obj.type)
+    models = model_list(team=team)
     return render(
         request,
         "integrations/tasks.html",
         {
             "integration": out,
             "task_types": catalogue["task_types"],
-            "models": model_list(team=team),
+            "models": models,
+            "account_model": _account_model(models),
             "form": form,
             "error": error,
             "refresh": _busy([out]),
         },
         status=422 if error else 200,
     )
+
+
+def _account_model(models) -> str:
+    """The team's Account model (what Sync Stripe Customers proposes), or ''."""
+    for m in models:
+        if m.type == "account":  # the standard Account model every team has
+            return m.public_id
+    for m in models:
+        if m.slug in ("accounts", "account") or m.name.strip().lower() in ("accounts", "account"):
+            return m.public_id
+    return ""
 
 
 @login_required

@@ -28,6 +28,7 @@ from .grid import (
     money,
     pretty_json,
     render_tree,
+    stripe_customer_card,
 )
 from .view_state import (
     NO_VALUE,
@@ -394,6 +395,9 @@ def view_record(request, view_id: str, key: str):
     joined = []
     for name, value in record.items():
         if name in ("id", "data", "created_at", "updated_at"):
+            continue
+        if name == "stripe_customer" and isinstance(value, dict):
+            joined.append(stripe_customer_card(value, q))
             continue
         items = []
         if isinstance(value, dict):

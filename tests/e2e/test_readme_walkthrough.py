@@ -28,7 +28,8 @@ def readme_blocks() -> list[str]:
 
 
 def test_readme_names_the_emulator_port_and_charges():
-    emulator, serve, walkthrough = readme_blocks()
+    emulator, serve, *rest = readme_blocks()
+    walkthrough = "\n".join(rest)
     assert "stripe_emulator --seed 1000" in emulator and EMULATOR_URL in emulator
     assert f"GATHER_STRIPE_API_BASE={EMULATOR_URL}" in serve
     from tests.emulators.stripe_emulator import DEFAULT_PORT, build_parser
@@ -39,7 +40,9 @@ def test_readme_names_the_emulator_port_and_charges():
 
 @pytest.mark.django_db(transaction=True)
 def test_readme_walkthrough_joins_the_emulators_charges(tmp_path):
-    emulator_block, _, walkthrough = readme_blocks()
+    # Every block after the one that starts Gather runs, in order, in one shell.
+    emulator_block, _, *rest = readme_blocks()
+    walkthrough = "\n".join(rest)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = emulator_block.splitlines()[0].split("#")[0].split()
@@ -90,6 +93,10 @@ def test_readme_walkthrough_joins_the_emulators_charges(tmp_path):
                         joined[record_id] = body["stripe_charge"]["id"]
                 time.sleep(0.2)
             assert joined == charges
+            # The links and rollups block: the account sums the orders linked to it.
+            if "/api/models/account/records/acme" in walkthrough:
+                acme = http.get("/api/models/account/records/acme").json()
+                assert acme["rollups"]["orders"] >= 1, acme
         finally:
             stop_server(server)
     finally:

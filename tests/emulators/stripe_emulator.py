@@ -10,7 +10,8 @@ against it unchanged (``stripe.StripeClient(key, base_addresses={"api": emu.url}
 * lists are ``{"object": "list", "url", "has_more", "data"}``, newest first, with
   ``limit`` (1..100), ``starting_after``, ``ending_before`` and ``created[gt|gte|lt|lte]``;
 * charges, refunds, disputes, events (``type`` with a ``charge.*`` wildcard, ``types[]``)
-  and webhook endpoints (create, list, retrieve, update, delete); events are delivered
+  and webhook endpoints (create, list, retrieve, update, delete); customers, products,
+  prices, plans, subscriptions and invoices (``stripe_billing.py``); events are delivered
   to the endpoints in background threads, signed like Stripe
   (``t=...,v1=HMAC-SHA256("{t}.{payload}")``) with bounded retries.
 
@@ -41,6 +42,8 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.emulators.stripe_billing import BillingMixin
 
 API_VERSION = "2026-10-28.endive"
 DEFAULT_KEY = "sk_test_emulator"
@@ -218,7 +221,7 @@ def _sign(payload: str, secret: str, timestamp: int) -> str:
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
-class StripeEmulator:
+class StripeEmulator(BillingMixin):
     """Start with :meth:`start` (or as a context manager); ``url`` is the API base."""
 
     def __init__(self, keys=(DEFAULT_KEY,), delivery_retries: int = 3, retry_delay: float = 0.2):
@@ -289,6 +292,7 @@ class StripeEmulator:
             self.clock_offset = 0
             self.latency = 0.0  # seconds each /v1/ request takes (a slow network)
             self._seq = 0
+            self._billing_reset()
 
     def now(self) -> int:
         return int(time.time()) + self.clock_offset
@@ -800,6 +804,9 @@ class StripeEmulator:
                     return {"id": rest[0], "object": "webhook_endpoint", "deleted": True}
         if head == "account" and method == "GET":
             return {"id": "acct_emulator", "object": "account", "email": "owner@example.com"}
+        answer = self.billing_route(method, head, rest, params)
+        if answer is not None:
+            return answer
         raise StripeError(
             404,
             "invalid_request_error",
@@ -859,6 +866,9 @@ class StripeEmulator:
                 "listed_by_created": self.listed_by_created,
                 "requests": len(self.requests),
             }
+        answer = self.billing_control(action, body)
+        if answer is not None:
+            return answer
         raise StripeError(404, "invalid_request_error", f"Unknown control {path}")
 
 

@@ -68,3 +68,11 @@ def gather_worker(transactional_db, settings):
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+@pytest.fixture
+def accounts(team):
+    """An Accounts model (what Sync Stripe Customers typically targets)."""
+    from tests.factories import make_model
+
+    return make_model(team, "Accounts", "id")

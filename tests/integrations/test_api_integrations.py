@@ -223,9 +223,15 @@ def test_pause_resume_and_resync(api, orders, stripe_env):
 def test_integration_types_lists_task_option_schemas(api, stripe_env):
     types = api.get("/api/integrations/types").json()
     stripe_type = next(t for t in types if t["type"] == "stripe")
-    (task_type,) = stripe_type["task_types"]
+    task_type, customers_type = stripe_type["task_types"]
     assert task_type["type"] == "sync_stripe_charges"
     assert [o["label"] for o in task_type["options"]] == ["Model ID", "Stripe Charge ID Field"]
+    assert customers_type["type"] == "sync_stripe_customers"
+    assert customers_type["label"] == "Sync Stripe Customers"
+    assert [o["label"] for o in customers_type["options"]] == [
+        "Model ID",
+        "Stripe Customer ID Field",
+    ]
 
 
 def test_charge_client_uses_configured_api_base(stripe_env, settings):

@@ -11,7 +11,11 @@ class StripeConnectorConfig(AppConfig):
         from gather.query.joins import JOIN_PROVIDERS
 
         from .connector import StripeConnector, charge_join_for_model
+        from .customers import SyncStripeCustomers, customer_join_for_model
 
-        registry.register(StripeConnector())
-        if charge_join_for_model not in JOIN_PROVIDERS:
-            JOIN_PROVIDERS.append(charge_join_for_model)
+        connector = StripeConnector()
+        connector.task_types = (*connector.task_types, SyncStripeCustomers())
+        registry.register(connector)
+        for provider in (charge_join_for_model, customer_join_for_model):
+            if provider not in JOIN_PROVIDERS:
+                JOIN_PROVIDERS.append(provider)

@@ -57,7 +57,9 @@ def translate(exc: Exception) -> SyncError:
     if isinstance(exc, stripe.PermissionError):
         return SyncError(
             f"The API key lacks a permission Gather needs: {describe(exc)} Give the "
-            "restricted key read access to Charges and Events, then resume the task.",
+            "restricted key read access to Charges (Sync Stripe Charges) or to Customers, "
+            "Subscriptions, Invoices and Products (Sync Stripe Customers), and to Events, "
+            "then resume the task.",
             permanent=True,
         )
     if isinstance(exc, stripe.RateLimitError):

@@ -86,6 +86,10 @@ class SyncStripeCharges(TaskType):
             "The record field that holds the charge ID, e.g. stripe_charge_id.",
         ),
     )
+    # What a Stripe task of this kind listens to (subclasses name their own objects).
+    webhook_events: tuple[str, ...] = tuple(CHARGE_EVENTS)
+    poll_types: tuple[str, ...] = ("charge.*",)
+    noun = "charge"
 
     # --- creation and deletion --------------------------------------------------------
 
@@ -99,8 +103,8 @@ class SyncStripeCharges(TaskType):
             endpoint = client_for(integration).v1.webhook_endpoints.create(
                 {
                     "url": url,
-                    "enabled_events": CHARGE_EVENTS,
-                    "description": "Gather: Sync Stripe Charges",
+                    "enabled_events": list(self.webhook_events),
+                    "description": f"Gather: {self.label}",
                     "metadata": {"gather_task": task.public_id},
                 }
             )
@@ -218,22 +222,23 @@ class SyncStripeCharges(TaskType):
         charges_upsert(integration_id=task.integration_id, charges=[charge], version=version)
 
     def poll(self, task) -> list[dict]:
-        """``charge.*`` events created since the task's poll cursor, oldest first."""
+        """``charge.*`` (``poll_types``) events since the task's poll cursor, oldest first."""
         since = int((task.poll_state or {}).get("since") or 0)
         client = client_for(task.integration)
         events: list[dict] = []
-        params: dict = {"type": "charge.*", "limit": POLL_PAGE, "created": {"gte": since}}
-        while True:
-            try:
-                page = get(client, "/v1/events", **params)
-            except stripe.StripeError as exc:
-                raise translate(exc) from exc
-            data = page.get("data") or []
-            events.extend(data)
-            if not page.get("has_more") or not data:
-                break
-            params["starting_after"] = data[-1]["id"]
-        events.reverse()
+        for type_ in self.poll_types:
+            params: dict = {"type": type_, "limit": POLL_PAGE, "created": {"gte": since}}
+            while True:
+                try:
+                    page = get(client, "/v1/events", **params)
+                except stripe.StripeError as exc:
+                    raise translate(exc) from exc
+                data = page.get("data") or []
+                events.extend(data)
+                if not page.get("has_more") or not data:
+                    break
+                params["starting_after"] = data[-1]["id"]
+        events.sort(key=lambda e: (int(e.get("created") or 0), str(e.get("id"))))
         return events
 
     def describe(self, task) -> dict:
@@ -244,13 +249,14 @@ class SyncStripeCharges(TaskType):
         poll_note = (task.poll_state or {}).get("error")
         if kc.get("mode") == "webhook":
             text = (
-                f"Stripe sends charge events to {url} (webhook endpoint {kc.get('endpoint')}), "
+                f"Stripe sends {self.noun} events to {url} (webhook endpoint "
+                f"{kc.get('endpoint')}), "
                 "verified with the endpoint's signing secret. Gather also reads Stripe's "
                 "event list every minute to catch anything a webhook missed."
             )
         elif manual:
             text = (
-                f"Stripe sends charge events to {url} from the endpoint you created, verified "
+                f"Stripe sends {self.noun} events to {url} from the endpoint you created, verified "
                 "with the signing secret you pasted. Gather also reads Stripe's event list "
                 "every minute to catch anything a webhook missed."
             )
@@ -258,9 +264,10 @@ class SyncStripeCharges(TaskType):
             reason = kc.get("registration_error") or "registration was not attempted"
             text = (
                 f"Gather could not register a webhook endpoint with Stripe ({reason}). "
-                "Charges are kept current by reading Stripe's event list every minute. For "
-                f"instant updates, create a webhook endpoint in Stripe for {url} with the "
-                "charge.* events and paste its signing secret (whsec_...) on the integration."
+                f"{self.noun.capitalize()}s are kept current by reading Stripe's event list "
+                "every minute. For instant updates, create a webhook endpoint in Stripe for "
+                f"{url} with the {', '.join(self.poll_types)} events and paste its signing "
+                "secret (whsec_...) on the integration."
             )
         if poll_note:
             text += f" Reading the event list failed: {poll_note}"

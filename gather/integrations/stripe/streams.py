@@ -46,6 +46,8 @@ def _fetch_with_backoff(fetch, stop: threading.Event):
 class ChargesStream:
     name = "charges"
     primary_key = "id"
+    path = "/v1/charges"  # any Stripe list endpoint pages the same way
+    list_params: dict = {}
 
     def __init__(self, client: stripe.StripeClient, integration_id: int):
         self.client = client
@@ -63,12 +65,12 @@ class ChargesStream:
             after, first = cursor, True
             try:
                 while not stop.is_set():
-                    params = {"limit": PAGE_SIZE}
+                    params = {"limit": PAGE_SIZE, **self.list_params}
                     if after:
                         params["starting_after"] = after
                     sent = time.time()
                     page = _fetch_with_backoff(
-                        lambda p=params: get(self.client, "/v1/charges", **p), stop
+                        lambda p=params: get(self.client, self.path, **p), stop
                     )
                     data = page.get("data") or []
                     has_more = bool(page.get("has_more")) and bool(data)

@@ -1,7 +1,7 @@
 """gather_num reads a text as a number only within bounds PostgreSQL's numeric always
 accepts: '1e999999999' sent form-encoded made every filter and sort on its field fail with
 'value overflows numeric format'. The bounds are gather/records/fields.py's
-STORED_NUMBER_RE (at most 309 digits before the point, 1,000 after, a 3-digit exponent);
+is_number_text (at most 1,400 characters, an exponent of at most 3 digits);
 a text outside them was either an error before or is far beyond any double, so no index
 entry built with the old function changes."""
 
@@ -10,8 +10,8 @@ from django.db import migrations
 BOUNDED = r"""
 CREATE OR REPLACE FUNCTION gather_num(t text) RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT CASE WHEN t ~ '^-?(0|[1-9][0-9]{0,308})(\.[0-9]{1,1000})?([eE][+-]?[0-9]{1,3})?$'
-    THEN t::numeric END
+  SELECT CASE WHEN length(t) <= 1400
+    AND t ~ '^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]{1,3})?$' THEN t::numeric END
 $$;
 """
 

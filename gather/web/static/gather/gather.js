@@ -27,3 +27,19 @@ document.addEventListener("change", (event) => {
 // kept nowhere else: turn this history entry into a plain GET, so that a reload shows the
 // page without the secret instead of sending the form again.
 if (document.querySelector("[data-shown-once]")) history.replaceState(null, "", location.href);
+
+// Add task: show the chosen task type's ID field only (without JS both show); Sync Stripe
+// Customers proposes the team's Account model when no model was picked yet.
+for (const form of document.querySelectorAll("form[data-account-model]")) {
+  const type = form.elements.type;
+  const model = form.elements.model;
+  const update = () => {
+    for (const el of form.querySelectorAll("[data-for]")) {
+      el.hidden = el.getAttribute("data-for") !== type.value;
+    }
+    const account = form.getAttribute("data-account-model");
+    if (type.value === "sync_stripe_customers" && account && !model.value) model.value = account;
+  };
+  type.addEventListener("change", update);
+  update();
+}
