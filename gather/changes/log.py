@@ -75,7 +75,7 @@ def delete_changed(old: dict) -> dict:
 
 def append(*, team_id: int, model_ref: str, changes: list[tuple[str, str | None, dict]]) -> None:
     """Append (type, record key, changed) entries, numbered in order, from the current
-    source. Two statements whatever their number."""
+    source: one statement on PostgreSQL, two on SQLite, whatever their number."""
     if not changes:
         return
     kind, source_id = source.current()
