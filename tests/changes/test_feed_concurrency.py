@@ -62,6 +62,7 @@ def follow(base, key, stop, seen, failures):
     with httpx.Client(base_url=base, headers={"Authorization": f"Token {key}"}) as client:
         for _ in range(100_000):  # bounded
             params = {"limit": "7", **({"after": after} if after else {})}
+            writers_done = stop.is_set()  # before asking: the answer covers every write
             resp = client.get("/api/changes", params=params)
             if resp.status_code != 200:
                 failures.append(resp.text)
@@ -69,8 +70,8 @@ def follow(base, key, stop, seen, failures):
             page = resp.json()
             seen.extend(page["data"])
             after = page["next_after"]
-            if not page["data"] and stop.is_set():
-                return  # writers were done before this empty page was asked for
+            if not page["data"] and writers_done:
+                return  # the writers were done before this empty page was asked for
 
 
 def test_feed_follower_sees_every_change_once_in_commit_order(live):
