@@ -189,6 +189,4 @@ def test_delete_asks_first_without_inline_handlers(page, live_server, team, api,
     page.click("button:has-text('Delete')")
     page.wait_for_selector("text=Task deleted")
     assert IntegrationTask.objects.count() == 0
-    assert (
-        questions == ["Delete this task, its Stripe webhook endpoint and its synced charges?"] * 2
-    )
+    assert questions == ["Delete this task, its Stripe webhook endpoint and its synced data?"] * 2
