@@ -1,4 +1,4 @@
-"""The ``gather`` command: serve, worker, init, apikey, migrate."""
+"""The ``gather`` command: serve, worker, init, apikey, changes, migrate."""
 
 import argparse
 import os
@@ -177,6 +177,28 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def cmd_changes_retention(args) -> int:
+    _django()
+    from gather.accounts.selectors import team_by_name
+    from gather.changes.selectors import retention_days
+    from gather.changes.services import retention_set
+    from gather.core.errors import GatherError
+
+    team = team_by_name(name=args.team)
+    if team is None:
+        print(f"gather changes: no team named {args.team!r}.", file=sys.stderr)
+        return 2
+    if args.days is not None:
+        try:
+            retention_set(team=team, days=args.days)
+        except GatherError as exc:
+            print(f"gather changes: {exc.message}", file=sys.stderr)
+            return 2
+    days = retention_days(team=team)
+    print(f"{days} days" if days else "forever")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gather", description="Gather customer data hub.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -217,6 +239,15 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--team", required=True)
     create.add_argument("--name", default="command line")
     create.set_defaults(func=cmd_apikey)
+
+    changes = sub.add_parser("changes", help="record history settings")
+    changes_sub = changes.add_subparsers(dest="changes_command", required=True)
+    retention = changes_sub.add_parser(
+        "retention", help="show, or set with --days, how long a team's history is kept"
+    )
+    retention.add_argument("--team", required=True)
+    retention.add_argument("--days", default=None, help="days to keep; 0 keeps it forever")
+    retention.set_defaults(func=cmd_changes_retention)
 
     migrate = sub.add_parser("migrate", help="apply database migrations")
     migrate.add_argument("--verbosity", type=int, default=1)

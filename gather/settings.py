@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "gather.views",
     "gather.integrations",
     "gather.integrations.stripe",
+    "gather.changes",
     "gather.web",
 ]
 
@@ -115,6 +116,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "gather.core.security.ContentSecurityPolicyMiddleware",
     "gather.web.middleware.TeamMiddleware",
+    "gather.changes.source.ChangeSourceMiddleware",  # who writes (change log source)
 ]
 
 # The records API authenticates with API keys only (no session, cookie or CSRF), so its
@@ -125,6 +127,7 @@ API_MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",  # Content-Length on every response
     "gather.core.middleware.RefuseNulInPath",
     "gather.core.security.ContentSecurityPolicyMiddleware",  # /api/docs (HTML only)
+    "gather.changes.source.ChangeSourceMiddleware",  # who writes (change log source)
 ]
 
 ROOT_URLCONF = "gather.urls"

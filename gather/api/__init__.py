@@ -75,9 +75,10 @@ api = GatherApi(
 )
 errors.install(api)
 
-from .routers import integrations, models, records, views  # noqa: E402
+from .routers import changes, integrations, models, records, views  # noqa: E402
 
 api.add_router("/models", models.router)
 api.add_router("/models", records.router)
 api.add_router("/views", views.router)
 api.add_router("/integrations", integrations.router)
+api.add_router("/changes", changes.router)

@@ -146,3 +146,28 @@ class BatchOut(Schema):
 
 
 ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut}
+
+
+class ChangeSource(Schema):
+    kind: str = Field(..., examples=["api_key"], description="api_key, user, integration, system")
+    id: str = Field(..., description="The API key's prefix, the user's email, the task…")
+
+
+class ChangeOut(Schema):
+    id: str = Field(..., examples=["chg_0000000000000042"])
+    type: str = Field(..., examples=["record.updated"])
+    model: str = Field(..., description="The model's Model ID.")
+    record: str | None = Field(..., description="The record's ID (null for model.deleted).")
+    changed: dict[str, Any] = Field(..., examples=[{"status": {"from": "trial", "to": "paid"}}])
+    source: ChangeSource
+    at: str
+
+
+class ChangeHistory(Schema):
+    data: list[ChangeOut]
+    next_cursor: str | None
+
+
+class ChangeFeed(Schema):
+    data: list[ChangeOut]
+    next_after: str

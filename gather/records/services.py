@@ -4,6 +4,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils.text import slugify
 
 from gather.accounts.models import Team
+from gather.changes import log as change_log
+from gather.changes.models import Change
 from gather.core.errors import (
     Conflict,
     GatherError,
@@ -154,14 +156,21 @@ def model_delete(*, team: Team, model: DataModel) -> None:
     linking += list(
         Rollup.objects.filter(source=model).exclude(model=model).values_list("model_id")
     )
-    model.delete()  # its links, both ways, go with it
-    if linking:
-        with connection.cursor() as cur:
-            marks = ", ".join(["%s"] * len(linking))
-            cur.execute(
-                f"UPDATE gather_model SET revision = revision + 1 WHERE id IN ({marks})",
-                [pk for (pk,) in linking],
-            )
+    with transaction.atomic():
+        model_ref = model.public_id
+        model.delete()  # its links, both ways, go with it
+        if linking:
+            with connection.cursor() as cur:
+                marks = ", ".join(["%s"] * len(linking))
+                cur.execute(
+                    f"UPDATE gather_model SET revision = revision + 1 WHERE id IN ({marks})",
+                    [pk for (pk,) in linking],
+                )
+        # One change for the model, not one per record: a model may hold millions of
+        # records (docs/api.md, "Change feed").
+        change_log.append(
+            team_id=team.pk, model_ref=model_ref, changes=[(Change.MODEL_DELETED, "", {})]
+        )
 
 
 def field_set_type(*, team: Team, model: DataModel, name: str, type: str) -> Field:
@@ -223,32 +232,102 @@ def record_validate(model: DataModel, payload) -> str:
     return record_key(model, payload)
 
 
+class _Raced(Exception):
+    """A record this write found absent was created by a concurrent write before the
+    upsert: its previous values are unknown, so the write is done again."""
+
+
+RACE_RETRIES = 5
+
+
+def _old_rows(model: DataModel, keys: list[str]) -> dict[str, tuple]:
+    """The records as they are before the write (key -> (data, created_at, updated_at)),
+    locked until the write commits. A model feeding rollups also serialises its writers."""
+    if rollups.fed_by(model):
+        dialect().lock_model_writes(model_id=model.pk)
+    return dialect().rows_for_write(model_id=model.pk, keys=keys)
+
+
 def record_upsert(*, team: Team, model: DataModel, payload) -> tuple[dict, bool]:
-    """Create or merge one record. Returns (record JSON, created)."""
+    """Create or merge one record. Returns (record JSON, created).
+
+    The record's change is appended in the same transaction; an upsert that changes no
+    value writes nothing (``updated_at`` stays) and appends nothing.
+    """
     key = record_validate(model, payload)
     catalogue.observe(model, [payload])
-    if rollups.fed_by(model):
-        with transaction.atomic():  # the rollups it feeds change with it
-            old = rollups.before_write(model, [key])
-            row = dialect().upsert_one(model_id=model.pk, key=key, data=payload)
-            rollups.after_write(model, old, {key: row.data})
+    for _ in range(RACE_RETRIES):
+        try:
+            with transaction.atomic():
+                row, created = _upsert_logged(team, model, key, payload)
+            break
+        except _Raced:
+            continue
     else:
-        row = dialect().upsert_one(model_id=model.pk, key=key, data=payload)
+        raise Conflict("The record changed concurrently too often; try again.")
+    data, created_at, updated_at = row
     specs = joins_for_model(model)
-    joined = joined_values(specs, [row.data])[0] if specs else {}
-    return record_out(row.key, row.data, row.created_at, row.updated_at, joined), row.created
+    joined = joined_values(specs, [data])[0] if specs else {}
+    return record_out(key, data, created_at, updated_at, joined), created
+
+
+def _upsert_logged(team: Team, model: DataModel, key: str, payload: dict):
+    before = _old_rows(model, [key]).get(key)
+    old = before[0] if before else None
+    changed = change_log.merge_changed(old, payload)
+    if before is not None and not changed:
+        return before, False
+    row = dialect().upsert_one(model_id=model.pk, key=key, data=payload)
+    if row.created != (before is None):
+        raise _Raced
+    if rollups.fed_by(model):
+        rollups.after_write(model, {key: old} if old is not None else {}, {key: row.data})
+    kind = Change.CREATED if row.created else Change.UPDATED
+    change_log.append(team_id=team.pk, model_ref=model.public_id, changes=[(kind, key, changed)])
+    return (row.data, row.created_at, row.updated_at), row.created
 
 
 def record_delete(*, team: Team, model: DataModel, key: str) -> None:
     with transaction.atomic():
-        old = rollups.before_write(model, [key])
-        deleted, _ = Record.objects.filter(model=model, key=key).delete()
-        rollups.after_write(model, old, {key: None})
-    if not deleted:
-        raise NotFound(f"No record {key!r} in model {model.name!r}.")
+        before = _old_rows(model, [key]).get(key)
+        if before is None:
+            raise NotFound(f"No record {key!r} in model {model.name!r}.")
+        Record.objects.filter(model=model, key=key).delete()
+        if rollups.fed_by(model):
+            rollups.after_write(model, {key: before[0]}, {key: None})
+        change_log.append(
+            team_id=team.pk,
+            model_ref=model.public_id,
+            changes=[(Change.DELETED, key, change_log.delete_changed(before[0]))],
+        )
 
 
 MAX_BATCH = 10_000
+
+
+def _upsert_many_logged(team: Team, model: DataModel, items: list) -> dict[str, bool]:
+    """Write the items that change something; append their changes in one statement."""
+    before = _old_rows(model, [key for key, _ in items])
+    writes, changes = [], []
+    for key, data in items:
+        row = before.get(key)
+        changed = change_log.merge_changed(row[0] if row else None, data)
+        if row is None:
+            changes.append((Change.CREATED, key, changed))
+        elif changed:
+            changes.append((Change.UPDATED, key, changed))
+        else:
+            continue  # every value as stored: nothing to write, nothing to append
+        writes.append((key, data))
+    created = dialect().upsert_many(model_id=model.pk, items=writes)
+    if any(is_new != (key not in before) for key, is_new in created.items()):
+        raise _Raced
+    if rollups.fed_by(model):
+        old = {key: before[key][0] for key, _ in writes if key in before}
+        # Top-level keys of the payload replace the stored ones: the contract's merge.
+        rollups.after_write(model, old, {k: {**old.get(k, {}), **data} for k, data in writes})
+    change_log.append(team_id=team.pk, model_ref=model.public_id, changes=changes)
+    return created
 
 
 def record_upsert_batch(*, team: Team, model: DataModel, items: list) -> dict:
@@ -284,15 +363,15 @@ def record_upsert_batch(*, team: Team, model: DataModel, items: list) -> dict:
         # In key order, so concurrent batches lock shared rows in the same order and
         # never deadlock each other (PostgreSQL aborts one of them otherwise).
         items = sorted(merged.items())
-        if rollups.fed_by(model):
-            with transaction.atomic():  # the rollups it feeds change with it
-                old = rollups.before_write(model, [key for key, _ in items])
-                created = dialect().upsert_many(model_id=model.pk, items=items)
-                # Top-level keys of the payload replace the stored ones: the contract's merge.
-                merged_now = {k: {**old.get(k, {}), **data} for k, data in items}
-                rollups.after_write(model, old, merged_now)
+        for _ in range(RACE_RETRIES):
+            try:
+                with transaction.atomic():
+                    created = _upsert_many_logged(team, model, items)
+                break
+            except _Raced:
+                continue
         else:
-            created = dialect().upsert_many(model_id=model.pk, items=items)
+            raise Conflict("Records of the batch changed concurrently too often; try again.")
     else:
         created = {}
     counts = {"created": 0, "updated": 0, "failed": 0}

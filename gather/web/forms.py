@@ -49,3 +49,12 @@ class ApiKeyForm(forms.Form):
 
 class InviteForm(forms.Form):
     email = forms.EmailField(label="Email address")
+
+
+class RetentionForm(forms.Form):
+    retention_days = forms.IntegerField(
+        min_value=0,
+        max_value=36_500,
+        label="Keep record history for (days)",
+        help_text="0 keeps it forever. Older changes are deleted every hour.",
+    )

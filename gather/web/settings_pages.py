@@ -12,6 +12,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from gather.accounts import selectors as account_selectors
 from gather.accounts import services as account_services
 from gather.accounts.throttle import Throttled, throttle_check, throttle_fail
+from gather.changes import selectors as change_selectors
+from gather.changes import services as change_services
 from gather.core.client import client_address
 from gather.core.errors import GatherError, NotFound
 from gather.integrations import selectors as integration_selectors
@@ -22,7 +24,7 @@ from gather.records import services as record_services
 from gather.records.models import FieldType, Rollup
 from gather.views import selectors as view_selectors
 
-from .forms import ApiKeyForm, InviteForm, ModelForm, RenameForm, SignupForm
+from .forms import ApiKeyForm, InviteForm, ModelForm, RenameForm, RetentionForm, SignupForm
 from .middleware import SESSION_TEAM
 from .pages import signup_keys, throttled
 
@@ -353,3 +355,23 @@ def invite_accept(request, token: str):
         messages.success(request, f"Welcome to Gather. You joined {team.name}.")
         return redirect("settings-models")
     return render(request, "settings/invite.html", {"invite": invite, "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def history(request):
+    """The team's record history settings: how long changes are kept."""
+    team = _team(request)
+    form = RetentionForm(
+        request.POST or None,
+        initial={"retention_days": change_selectors.retention_days(team=team)},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            change_services.retention_set(team=team, days=form.cleaned_data["retention_days"])
+        except GatherError as exc:
+            _apply_error(form, exc)
+        else:
+            messages.success(request, "History retention saved.")
+            return redirect("settings-history")
+    return render(request, "settings/history.html", {"form": form, "section": "history"})

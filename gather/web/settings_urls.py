@@ -18,6 +18,7 @@ urlpatterns = [
         name="settings-apikey-revoke",
     ),
     path("settings/team/members", pages.members, name="settings-members"),
+    path("settings/team/history", pages.history, name="settings-history"),
     path(
         "settings/team/members/invites/<int:invite_id>/revoke",
         pages.invite_revoke,

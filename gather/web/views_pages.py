@@ -10,6 +10,7 @@ from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from gather.changes import selectors as change_selectors
 from gather.core.errors import GatherError
 from gather.query.joins import joins_for_model
 from gather.records import selectors as records
@@ -426,6 +427,9 @@ def view_record(request, view_id: str, key: str):
         (k, _when(v) if grid.types.get(k) == "datetime" else None, render_tree(v, q))
         for k, v in record["data"].items()
     ]
+    history = change_selectors.record_history(
+        team=view.team, model_ref=view.model.public_id, key=record["id"], limit=HISTORY_SHOWN
+    )
     return render(
         request,
         "views/record.html",
@@ -439,5 +443,37 @@ def view_record(request, view_id: str, key: str):
             "raw": pretty_json(record),
             "created": datetime_text(record["created_at"]),
             "updated": datetime_text(record["updated_at"]),
+            "history": [_history_entry(c) for c in history["data"]],
+            "history_more": history["next_cursor"] is not None,
         },
     )
+
+
+HISTORY_SHOWN = 50
+SOURCE_LABELS = {"api_key": "API key", "integration": "Integration"}
+
+
+def _shown_value(value) -> str:
+    """A changed value as one short line of JSON (text as is, "—" for none)."""
+    if value is None:
+        return "—"
+    text = value if isinstance(value, str) else orjson.dumps(value).decode()
+    return text if len(text) <= 120 else text[:119] + "…"
+
+
+def _history_entry(change: dict) -> dict:
+    kind, ident = change["source"]["kind"], change["source"]["id"]
+    who = {"user": ident, "system": "System"}.get(kind, f"{SOURCE_LABELS.get(kind, kind)} {ident}")
+    return {
+        "id": change["id"],
+        "verb": {"record.created": "Created", "record.deleted": "Deleted"}.get(
+            change["type"], "Updated"
+        ),
+        "who": who,
+        "at": change["at"],
+        "when": _when(change["at"]),
+        "changes": [
+            (name, _shown_value(c["from"]), _shown_value(c["to"]))
+            for name, c in sorted(change["changed"].items())
+        ],
+    }

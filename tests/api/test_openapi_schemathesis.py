@@ -179,7 +179,7 @@ def ndjson(ctx, value):
 # those run against the Stripe emulator in tests/integrations, not here.
 schema = (
     schemathesis.openapi.from_wsgi("/api/openapi.json", application)
-    .include(path_regex="^/api/(models|views|integrations)")
+    .include(path_regex="^/api/(models|views|integrations|changes)")
     .exclude(path_regex="^/api/integrations", method=["POST", "PATCH", "DELETE"])
 )
 

@@ -2,9 +2,18 @@
 
 import orjson
 from django.http import HttpResponse
-from ninja import Path, Router, Status
+from ninja import Path, Query, Router, Status
 
-from gather.api.schemas import ERRORS, BatchOut, ErrorOut, RecordOut, RecordPage, RelatedList
+from gather.api.schemas import (
+    ERRORS,
+    BatchOut,
+    ChangeHistory,
+    ErrorOut,
+    RecordOut,
+    RecordPage,
+    RelatedList,
+)
+from gather.changes import selectors as change_selectors
 from gather.core.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from gather.query import engine
 from gather.query.spec import OPS, spec_from_json, spec_from_params
@@ -344,6 +353,24 @@ def query_records(request, model: str):
 # before routing. The document still shows a plain `{record_id}` parameter.
 RECORD_PATH = "/{model}/records/{path:record_id}"
 RECORD_ID = Path(..., description="The record's ID, percent-encoded: `a/b` as `a%2Fb`.")
+
+
+@router.get(RECORD_PATH + "/history", response={200: ChangeHistory, **ERRORS})
+def record_history(
+    request,
+    model: str,
+    record_id: str = RECORD_ID,
+    limit: str | None = Query(None, description="At most this many changes (1–1000, 100)."),
+    cursor: str | None = Query(None, description="`next_cursor` of the page before."),
+):
+    """The record's changes, newest first; still readable after the record is deleted.
+    (Registered before the record's own URL, whose ID may hold a `/`.)"""
+    change_selectors.check_query_keys(request.GET, {"limit", "cursor"})
+    team = request.auth.team
+    obj = selectors.model_get(team=team, ref=model)
+    return change_selectors.record_history(
+        team=team, model_ref=obj.public_id, key=record_id, limit=limit, cursor=cursor
+    )
 
 
 @router.get(RECORD_PATH + "/related", response={200: RelatedList, **ERRORS})

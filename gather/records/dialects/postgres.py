@@ -25,6 +25,11 @@ ON CONFLICT (model_id, key) DO UPDATE
 RETURNING key, (xmax = 0)
 """
 
+ROWS_FOR_WRITE = """
+SELECT key, data::text, created_at, updated_at FROM gather_record
+ WHERE model_id = %s AND key = ANY(%s) ORDER BY key FOR UPDATE
+"""
+
 # New catalogue fields in one statement, in the order given ([[name, type], ...]).
 FIELDS_INSERT = """
 INSERT INTO gather_field (model_id, name, type, type_locked, created_at, updated_at)
@@ -70,6 +75,15 @@ class PostgresDialect:
         if rows:
             with hot_cursor() as cur:
                 cur.execute(MERGE_ROLLUPS, [model_id, orjson.dumps(rows).decode()])
+
+    def rows_for_write(self, *, model_id: int, keys: list[str]) -> dict[str, tuple]:
+        """key -> (data, created_at, updated_at) of the stored records with these keys,
+        locked (in key order, as batches write them) until the transaction ends."""
+        if not keys:
+            return {}
+        with hot_cursor() as cur:
+            cur.execute(ROWS_FOR_WRITE, [model_id, keys])
+            return {key: (orjson.loads(text), c, u) for key, text, c, u in cur.fetchall()}
 
     def upsert_one(self, *, model_id: int, key: str, data: dict) -> UpsertedRow:
         with hot_cursor() as cur:

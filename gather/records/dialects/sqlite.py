@@ -102,6 +102,20 @@ class SqliteDialect:
             with connection.cursor() as cur:
                 cur.execute(MERGE_ROLLUPS, [model_id, orjson.dumps(rows).decode()])
 
+    def rows_for_write(self, *, model_id: int, keys: list[str]) -> dict[str, tuple]:
+        """key -> (data, created_at, updated_at) of the stored records with these keys
+        (write transactions begin IMMEDIATE: nobody else writes until this one ends)."""
+        if not keys:
+            return {}
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT key, data, created_at, updated_at FROM gather_record WHERE model_id = %s"
+                " AND key IN (SELECT value FROM json_each(%s))",
+                [model_id, orjson.dumps(keys).decode()],
+            )
+            rows = cur.fetchall()
+        return {key: (orjson.loads(text), _parse(c), _parse(u)) for key, text, c, u in rows}
+
     def upsert_one(self, *, model_id: int, key: str, data: dict) -> UpsertedRow:
         moment = datetime.now(UTC)
         now = _stamp(moment)

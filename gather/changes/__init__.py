@@ -1,0 +1,1 @@
+"""The change log: every write of a record appends its change in the write's transaction."""
