@@ -19,7 +19,8 @@ engine and the services the API calls (no HTTP), and reports p50/p95 over --repe
    and the hand-written SQL join returning the same page;
 2. ``q`` with a rare term, the record's own values only (as shipped) and with the linked
    account's values searched too (the other side of the ``q`` decision);
-3. ``/related`` for the account with the most orders (its total and newest 10);
+3. ``/related`` for the account with the most orders (its total and newest 10), and for
+   the account whose share is nearest 5,000 orders (the issue's case);
 4. accounts sorted by ``-rollups.revenue`` and filtered by ``rollups.orders`` >= 10,
    first page of 50;
 5. batch ingest (1,000 a call) of new orders into the model with the link and the two
@@ -172,6 +173,20 @@ def main() -> None:
     )
     results["related_biggest_account"] = timings(
         lambda: record_related(team=team, model=account_model, key="a000000"), args.repeat
+    )
+    # The case: an account with about 5,000 orders (share ~ 1/(i+1) of the orders).
+    near = max(0, min(args.accounts - 1, round(args.orders / (total * 5000)) - 1))
+    results["related_account_with_orders"] = engine.record_query(
+        team=team,
+        model=orders,
+        spec=QuerySpec(
+            where=Group("and", (Condition("account_id", "eq", f"a{near:06d}"),)),
+            count=True,
+            limit=1,
+        ),
+    )["total"]
+    results["related_5000_orders"] = timings(
+        lambda: record_related(team=team, model=account_model, key=f"a{near:06d}"), args.repeat
     )
 
     by_rollups = QuerySpec(
