@@ -59,6 +59,29 @@ def test_serve_exits_on_sigterm_and_kills_a_stuck_web_process(transactional_db, 
             server.process.wait(timeout=10)
 
 
+def cpu_ticks(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return -1
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def wait_until_idle(server, bound: float = 60.0) -> None:
+    """Until every process of the server has finished starting: none used any CPU for
+    half a second (a process still importing Django is not idle, and Ctrl-C in the middle
+    of an import is another matter than stopping an idle server)."""
+    deadline = time.monotonic() + bound
+    while time.monotonic() < deadline:
+        pids = children(server.process.pid)
+        before = [cpu_ticks(pid) for pid in pids]
+        time.sleep(0.5)
+        if len(pids) >= 3 and [cpu_ticks(pid) for pid in pids] == before:
+            return
+    pytest.fail(f"gather serve did not settle within {bound} s:\n{server.output()}")
+
+
 def test_serve_stops_at_once_on_ctrl_c(transactional_db, tmp_path):
     # Ctrl-C in a terminal sends SIGINT to the whole foreground process group: gather serve,
     # its web processes and the task consumer at once; gather serve then sends each web
@@ -68,6 +91,7 @@ def test_serve_stops_at_once_on_ctrl_c(transactional_db, tmp_path):
     server = start_server(tmp_path)  # the default --graceful-timeout (20 s)
     try:
         assert httpx.get(f"{server.base}/healthz", timeout=5).status_code == 200
+        wait_until_idle(server)  # two web processes and the task consumer, started
         web = [pid for pid in children(server.process.pid) if "worker" not in argv(pid)]
         os.killpg(server.process.pid, signal.SIGINT)
         # An idle server stops in about half a second; the bound is generous for a busy
