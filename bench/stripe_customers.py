@@ -24,7 +24,6 @@ accounts, account i naming customer i mod C.
 import argparse
 import os
 import platform
-import signal
 import subprocess
 import sys
 import tempfile
@@ -36,7 +35,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.stripe_sync import free_port, percentile  # noqa: E402
+from bench.stripe_sync import (  # noqa: E402
+    free_port,
+    percentile,
+    raw_paging_rate,
+    start_gather,
+    stop_gather,
+)
 
 PAGE = 50
 
@@ -143,44 +148,14 @@ def main() -> int:
     yard_rate = n / (time.perf_counter() - t0)
     assert n == objects, (n, objects)
     print(f"yardstick: SDK paging {n} objects = {yard_rate:,.0f}/s", flush=True)
-    t0, n = time.perf_counter(), 0
-    for path, extra in (
-        ("/v1/customers", {}),
-        ("/v1/subscriptions", {"status": "all"}),
-        ("/v1/invoices", {}),
-    ):
-        after = None
-        while True:
-            params = {"limit": 100, **extra, **({"starting_after": after} if after else {})}
-            page = client.raw_request("get", path, **params).data
-            n += len(page["data"])
-            if not page["has_more"]:
-                break
-            after = page["data"][-1]["id"]
-    raw_rate = n / (time.perf_counter() - t0)
+    raw_rate = raw_paging_rate(
+        client,
+        [("/v1/customers", {}), ("/v1/subscriptions", {"status": "all"}), ("/v1/invoices", {})],
+    )
     print(f"reference: SDK raw_request paging = {raw_rate:,.0f}/s", flush=True)
 
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gather.cli", "serve", "--port", str(port), "--workers", "2"],
-        cwd=ROOT,
-        env=os.environ.copy(),
-        start_new_session=True,
-        stdout=open(home / "server.log", "wb"),  # noqa: SIM115 - closed with the process
-        stderr=subprocess.STDOUT,
-    )
+    server, http = start_gather(port, home, key, timeout=60)
     try:
-        http = httpx.Client(base_url=base, headers={"Authorization": f"Token {key}"}, timeout=60)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if http.get("/healthz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("gather serve did not start")
-            time.sleep(0.2)
-
         # 2. Backfill through the product.
         integ = http.post("/api/integrations", json={"type": "stripe", "secret_key": DEFAULT_KEY})
         integ.raise_for_status()
@@ -317,11 +292,7 @@ def main() -> int:
             flush=True,
         )
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop_gather(server)
         emu.stop()
         if args.db == "postgres":
             connections.close_all()

@@ -29,6 +29,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -43,6 +45,60 @@ def percentile(values, p):
     values = sorted(values)
     k = max(0, min(len(values) - 1, round(p / 100 * (len(values) - 1))))
     return values[k]
+
+
+def raw_paging_rate(client, lists) -> float:
+    """Objects per second paging each (path, params) list with the SDK's raw_request (no
+    typed objects), as the backfill reads: the stricter reference."""
+    t0, n = time.perf_counter(), 0
+    for path, extra in lists:
+        after = None
+        while True:
+            params = {"limit": 100, **extra, **({"starting_after": after} if after else {})}
+            page = client.raw_request("get", path, **params).data
+            n += len(page["data"])
+            if not page["has_more"]:
+                break
+            after = page["data"][-1]["id"]
+    return n / (time.perf_counter() - t0)
+
+
+def start_gather(port: int, home: Path, key: str, timeout: float):
+    """`gather serve` on ``port`` (two web processes), and a client for its API once
+    /healthz answers."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gather.cli", "serve", "--port", str(port), "--workers", "2"],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        start_new_session=True,
+        stdout=open(home / "server.log", "wb"),  # noqa: SIM115 - closed with the process
+        stderr=subprocess.STDOUT,
+    )
+    http = httpx.Client(
+        base_url=f"http://127.0.0.1:{port}",
+        headers={"Authorization": f"Token {key}"},
+        timeout=timeout,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if http.get("/healthz").status_code == 200:
+                return server, http
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or server.poll() is not None:
+            stop_gather(server)
+            raise SystemExit("gather serve did not start")
+        time.sleep(0.2)
+
+
+def stop_gather(server) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
 
 
 def main() -> int:
@@ -117,7 +173,6 @@ def main() -> int:
     connections.close_all()
     print(f"{args.charges} orders stored", flush=True)
 
-    import httpx
     import stripe
 
     # 1. Yardstick: the SDK merely paging through the same charges.
@@ -129,38 +184,11 @@ def main() -> int:
     yard_rate = n / yard_s
     print(f"yardstick: SDK paging {n} charges in {yard_s:.2f}s = {yard_rate:,.0f}/s", flush=True)
     # A stricter reference: the SDK's raw_request (no typed objects), as the backfill reads.
-    t0, n, after = time.perf_counter(), 0, None
-    while True:
-        params = {"limit": 100, **({"starting_after": after} if after else {})}
-        page = client.raw_request("get", "/v1/charges", **params).data
-        n += len(page["data"])
-        if not page["has_more"]:
-            break
-        after = page["data"][-1]["id"]
-    raw_rate = n / (time.perf_counter() - t0)
+    raw_rate = raw_paging_rate(client, [("/v1/charges", {})])
     print(f"reference: SDK raw_request paging = {raw_rate:,.0f}/s", flush=True)
 
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gather.cli", "serve", "--port", str(port), "--workers", "2"],
-        cwd=ROOT,
-        env=os.environ.copy(),
-        start_new_session=True,
-        stdout=open(home / "server.log", "wb"),  # noqa: SIM115 - closed with the process
-        stderr=subprocess.STDOUT,
-    )
+    server, http = start_gather(port, home, key, timeout=30)
     try:
-        http = httpx.Client(base_url=base, headers={"Authorization": f"Token {key}"}, timeout=30)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if http.get("/healthz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("gather serve did not start")
-            time.sleep(0.2)
-
         # 2. Backfill through the product: connect, add the task, wait for live.
         integ = http.post("/api/integrations", json={"type": "stripe", "secret_key": DEFAULT_KEY})
         integ.raise_for_status()
@@ -265,11 +293,7 @@ def main() -> int:
             flush=True,
         )
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop_gather(server)
         emu.stop()
         if args.db == "postgres":
             connections.close_all()

@@ -170,16 +170,17 @@ def _upsert(table: str, key: str, columns: tuple[str, ...], rows: list[list]) ->
 
 
 def _lock(integration_id: int, customer_ids: set[str]) -> None:
-    """Make sure each customer has a row (a placeholder until the customer itself is
-    observed) and hold those rows until the transaction ends."""
+    """Make sure each customer has a row and hold those rows until the transaction ends.
+    A subscription or invoice can be observed before its customer: the row then holds
+    only the customer's ID at version 0, which the customer's first observation outranks."""
     if not customer_ids:
         return
     adapt = connection.ops.adapt_json_value
     marks = ", ".join(["(%s, %s, %s, %s, %s)"] * len(customer_ids))
     params: list = []
     for cid in sorted(customer_ids):
-        stub = adapt(customer_project({"id": cid}), None)
-        params += [integration_id, cid, stub, stub, 0.0]
+        bare = adapt(customer_project({"id": cid}), None)
+        params += [integration_id, cid, bare, bare, 0.0]
     with connection.cursor() as cur:
         cur.execute(
             f"INSERT INTO {StripeCustomer._meta.db_table} "
