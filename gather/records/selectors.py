@@ -1,8 +1,5 @@
 """Reads of data models, their fields and their records, always scoped by team."""
 
-import base64
-
-import orjson
 from django.db.models import Count
 
 from gather.accounts.models import Team
@@ -13,10 +10,6 @@ from gather.core.timestamps import rfc3339
 from gather.query.joins import joined_values, joins_for_model, with_details
 
 from .models import DataModel, Field, Record
-
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 500
-
 
 _MODEL_COLUMNS = [f.attname for f in DataModel._meta.concrete_fields]
 # Columns named, not *: the statement is prepared, and a prepared * breaks when a
@@ -82,39 +75,3 @@ def record_get(*, team: Team, model: DataModel, key: str) -> dict:
     specs = joins_for_model(model)
     joined = with_details(specs, joined_values(specs, [rec.data])[0]) if specs else {}
     return record_out(rec.key, rec.data, rec.created_at, rec.updated_at, joined)
-
-
-def _cursor_encode(pk: int) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps({"id": pk})).decode().rstrip("=")
-
-
-def _cursor_decode(cursor: str) -> int:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value = orjson.loads(base64.urlsafe_b64decode(padded))
-        pk = value["id"]
-        if not isinstance(pk, int) or isinstance(pk, bool):
-            raise ValueError
-        return pk
-    except (ValueError, TypeError, KeyError, orjson.JSONDecodeError):
-        raise InvalidInput(
-            "The cursor is malformed.", field="cursor", code="invalid_cursor"
-        ) from None
-
-
-def record_list(
-    *, team: Team, model: DataModel, limit: int = DEFAULT_LIMIT, cursor: str | None = None
-) -> dict:
-    """Records newest first, a keyset page at a time."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}.", field="limit")
-    qs = Record.objects.filter(model=model).order_by("-id")
-    if cursor:
-        qs = qs.filter(id__lt=_cursor_decode(cursor))
-    rows = list(qs.values_list("id", "key", "data", "created_at", "updated_at")[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
-    specs = joins_for_model(model)
-    joined = joined_values(specs, [r[2] for r in rows]) if specs else [{} for _ in rows]
-    data = [record_out(r[1], r[2], r[3], r[4], j) for r, j in zip(rows, joined, strict=True)]
-    return {"data": data, "next_cursor": _cursor_encode(rows[-1][0]) if more and rows else None}
